@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the tests need (if missing) and runs every check and test.
+# This is the command README.md names and .ci/run calls.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v git >/dev/null || need+=(git)
+command -v python3 >/dev/null || need+=(python3)
+if ((${#need[@]})); then
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}"
+fi
+
+# Tests make git commits; give them an identity where the machine has none.
+export GIT_AUTHOR_NAME="${GIT_AUTHOR_NAME:-auditbook tests}"
+export GIT_AUTHOR_EMAIL="${GIT_AUTHOR_EMAIL:-tests@auditbook.invalid}"
+export GIT_COMMITTER_NAME="${GIT_COMMITTER_NAME:-auditbook tests}"
+export GIT_COMMITTER_EMAIL="${GIT_COMMITTER_EMAIL:-tests@auditbook.invalid}"
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --all-targets --locked
+cargo test --doc --locked

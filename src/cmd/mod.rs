@@ -1,0 +1,30 @@
+//! The commands. Each takes the global options and its own options struct,
+//! does its work through the library, and returns the process exit code.
+
+pub mod check;
+pub mod init;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Options every command takes.
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// The workspace root.
+    pub workspace: PathBuf,
+    pub quiet: bool,
+    pub verbose: bool,
+    /// Colour output on stdout and stderr.
+    pub color: bool,
+    /// Show progress bars (stderr is a terminal and not quiet).
+    pub progress: bool,
+}
+
+/// Exit codes: 0 ok, 1 problems found, 2 usage or I/O error.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_PROBLEMS: u8 = 1;
+pub const EXIT_FAILURE: u8 = 2;
+
+pub fn exit(code: u8) -> ExitCode {
+    ExitCode::from(code)
+}

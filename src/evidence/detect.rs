@@ -1,0 +1,237 @@
+//! Which kind an evidence file is, from its first bytes. The file name
+//! only decides whether a markdown file may carry front matter.
+
+use std::path::Path;
+
+use super::Kind;
+
+/// The kind of a file whose first bytes are `head`. `front_matter` is the
+/// YAML front matter of a markdown file, if it has one.
+pub fn detect(path: &Path, head: &[u8], front_matter: Option<&str>) -> Kind {
+    if let Some(yaml) = front_matter {
+        return if is_drill(yaml) {
+            Kind::Drill
+        } else {
+            Kind::Generic
+        };
+    }
+    if head.contains(&0) {
+        return Kind::Generic;
+    }
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    if text.starts_with('{') || text.starts_with('[') {
+        return detect_json(text);
+    }
+    if text.starts_with('<') {
+        return if text.contains("<testsuites") || text.contains("<testsuite") {
+            Kind::Junit
+        } else {
+            Kind::Generic
+        };
+    }
+    if let Some(kind) = detect_csv(text) {
+        return kind;
+    }
+    if is_ci_log(path, text) {
+        return Kind::CiLog;
+    }
+    Kind::Generic
+}
+
+/// The YAML front matter of a markdown file and the number of lines before
+/// it (one: the opening `---`).
+pub fn front_matter<'a>(path: &Path, head: &'a [u8]) -> Option<(&'a str, u32)> {
+    let is_markdown = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("md" | "markdown")
+    );
+    if !is_markdown {
+        return None;
+    }
+    let text = std::str::from_utf8(head).ok().or_else(|| {
+        // The head may end inside a multi-byte character.
+        let valid = std::str::from_utf8(head).err()?.valid_up_to();
+        std::str::from_utf8(&head[..valid]).ok()
+    })?;
+    crate::workspace::split_front_matter(text).map(|(yaml, _, lines_before)| (yaml, lines_before))
+}
+
+fn is_drill(yaml: &str) -> bool {
+    let has_key = |key: &str| {
+        yaml.lines().any(|line| {
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+    };
+    let kind_is_drill = yaml.lines().any(|line| {
+        line.strip_prefix("kind:")
+            .is_some_and(|v| v.trim().trim_matches(['"', '\'']) == "drill")
+    });
+    kind_is_drill
+        || (has_key("scenario") && (has_key("rto_target_min") || has_key("rpo_target_min")))
+}
+
+fn detect_json(text: &str) -> Kind {
+    let has = |needle: &str| text.contains(needle);
+    if has("\"generator\"") && has("\"auditbook") {
+        if let Some(kind) = auditbook_kind(text) {
+            return kind;
+        }
+    }
+    if (has("\"$schema\"") && has("sarif"))
+        || (has("\"runs\"") && has("\"version\"") && has("2.1.0"))
+    {
+        return Kind::Sarif;
+    }
+    if has("\"SchemaVersion\"") && (has("\"ArtifactName\"") || has("\"Results\"")) {
+        return Kind::Trivy;
+    }
+    if text.starts_with('[')
+        && has("\"Target\"")
+        && (has("\"Vulnerabilities\"") || has("\"Misconfigurations\""))
+    {
+        return Kind::Trivy;
+    }
+    if has("\"matches\"") && (has("\"descriptor\"") || has("\"artifact\"") || has("\"source\"")) {
+        return Kind::Grype;
+    }
+    if text.starts_with('[') && (has("\"RuleID\"") || (has("\"rule\"") && has("\"offender\""))) {
+        return Kind::Gitleaks;
+    }
+    if (has("\"Controls\"") && has("\"Totals\""))
+        || (has("\"node_type\"") && has("\"tests\""))
+        || (has("\"total_pass\"") && has("\"total_fail\""))
+    {
+        return Kind::KubeBench;
+    }
+    Kind::Generic
+}
+
+/// Files written by auditbook's collectors name their kind.
+fn auditbook_kind(text: &str) -> Option<Kind> {
+    let after = &text[text.find("\"kind\"")? + "\"kind\"".len()..];
+    let value = after
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
+    Kind::parse(&value[..value.find('"')?])
+}
+
+fn detect_csv(text: &str) -> Option<Kind> {
+    let header = text.lines().next()?;
+    let columns: Vec<String> = header
+        .split(',')
+        .map(|c| c.trim().trim_matches('"').to_ascii_lowercase())
+        .collect();
+    let has = |names: &[&str]| names.iter().all(|n| columns.iter().any(|c| c == n));
+    if has(&["system", "account", "reviewer", "decision", "date"]) {
+        Some(Kind::AccessReview)
+    } else if has(&["person", "policy", "policy_version", "date"]) {
+        Some(Kind::Acknowledgement)
+    } else if has(&["date", "metric", "value"]) {
+        Some(Kind::Metric)
+    } else {
+        None
+    }
+}
+
+fn is_ci_log(path: &Path, text: &str) -> bool {
+    if text.contains("##[group]") || text.contains("##[endgroup]") || text.contains("##[error]") {
+        return true;
+    }
+    // GitHub Actions prefixes every line with an RFC 3339 time in UTC.
+    let timestamped = text
+        .lines()
+        .take(20)
+        .filter(|line| is_actions_timestamp(line))
+        .count();
+    if timestamped >= 3 {
+        return true;
+    }
+    matches!(path.extension().and_then(|e| e.to_str()), Some("log"))
+}
+
+fn is_actions_timestamp(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    bytes.len() > 20
+        && bytes[..4].iter().all(u8::is_ascii_digit)
+        && bytes[4] == b'-'
+        && bytes[10] == b'T'
+        && line[..28.min(line.len())].contains('Z')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind_of(name: &str, text: &str) -> Kind {
+        let head = text.as_bytes();
+        let path = Path::new(name);
+        let fm = front_matter(path, head).map(|(yaml, _)| yaml);
+        detect(path, head, fm)
+    }
+
+    #[test]
+    fn detects_by_content_not_name() {
+        assert_eq!(
+            kind_of(
+                "x.txt",
+                r#"{"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": []}"#
+            ),
+            Kind::Sarif
+        );
+        assert_eq!(
+            kind_of("x", r#"{"SchemaVersion": 2, "ArtifactName": "alpine"}"#),
+            Kind::Trivy
+        );
+        assert_eq!(
+            kind_of(
+                "x",
+                r#"{"matches": [], "source": {}, "descriptor": {"name": "grype"}}"#
+            ),
+            Kind::Grype
+        );
+        assert_eq!(
+            kind_of("x", r#"[{"RuleID": "aws-access-token"}]"#),
+            Kind::Gitleaks
+        );
+        assert_eq!(
+            kind_of("x", "<?xml version=\"1.0\"?>\n<testsuites>"),
+            Kind::Junit
+        );
+        assert_eq!(
+            kind_of("x", "system,account,reviewer,decision,date\n"),
+            Kind::AccessReview
+        );
+        assert_eq!(
+            kind_of("x", "person,policy,policy_version,date\n"),
+            Kind::Acknowledgement
+        );
+        assert_eq!(kind_of("x", "date,metric,value,target\n"), Kind::Metric);
+        assert_eq!(
+            kind_of("x", "2026-01-01T10:00:00.0000000Z ##[group]Run tests\n"),
+            Kind::CiLog
+        );
+        assert_eq!(
+            kind_of(
+                "d.md",
+                "---\nscenario: Region loss\nrto_target_min: 60\n---\n# Notes\n"
+            ),
+            Kind::Drill
+        );
+        assert_eq!(
+            kind_of("n.md", "---\ntitle: Pen test\n---\n"),
+            Kind::Generic
+        );
+        assert_eq!(
+            kind_of(
+                "x.json",
+                r#"{"generator": "auditbook 0.1.0", "kind": "commit-signing"}"#
+            ),
+            Kind::CommitSigning
+        );
+        assert_eq!(kind_of("x.bin", "\0\u{1}binary"), Kind::Generic);
+    }
+}

@@ -1,0 +1,30 @@
+//! auditbook turns a git repository of security policies and evidence into
+//! a versioned static audit portal and signed evidence bundles, linked to
+//! SOC 2 and ISO/IEC 27001:2022 controls.
+//!
+//! The pipeline, one module per stage: [`config`] and [`catalog`] are read
+//! by [`workspace`] (the load), [`assess`] judges it, [`report`] prints it.
+//! [`evidence`] reads each evidence format; [`cmd`] holds the commands.
+
+pub mod assess;
+pub mod catalog;
+pub mod cmd;
+pub mod config;
+pub mod diagnostic;
+pub mod evidence;
+pub mod fsutil;
+pub mod interval;
+pub mod report;
+pub mod workspace;
+
+use chrono::{DateTime, Utc};
+
+/// The time a run stamps on what it produces: `SOURCE_DATE_EPOCH` when set
+/// (reproducible builds), else now.
+pub fn build_time() -> DateTime<Utc> {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        .unwrap_or_else(Utc::now)
+}

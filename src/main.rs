@@ -1,0 +1,143 @@
+//! The `auditbook` command line: parses arguments and calls the library.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use auditbook::cmd::{self, check, init, Global};
+
+/// Turn a git repository of security policies and evidence into an audit
+/// portal and evidence bundles, linked to SOC 2 and ISO/IEC 27001:2022.
+#[derive(Debug, Parser)]
+#[command(name = "auditbook", version, propagate_version = true)]
+struct Cli {
+    /// The workspace (the folder holding auditbook.toml).
+    #[arg(
+        short = 'C',
+        long = "workspace",
+        global = true,
+        value_name = "DIR",
+        default_value = "."
+    )]
+    workspace: PathBuf,
+
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// Print more about what is done.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+
+    /// When to colour output (NO_COLOR is honoured under `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    color: Color,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a workspace: a commented auditbook.toml and sample policies.
+    Init {
+        /// Where to create it (default: the current folder).
+        dir: Option<PathBuf>,
+        /// The organization's name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Validate and assess the workspace: gaps, stale evidence, overdue
+    /// reviews, missed schedules. Exit 0 when there is no error, 1 when
+    /// there are errors (or warnings with --strict), 2 on usage or I/O
+    /// errors.
+    Check {
+        /// Output format: compiler-style text, or one JSON object.
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
+        /// Fail on warnings too.
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return cmd::exit(if error.use_stderr() {
+                cmd::EXIT_FAILURE
+            } else {
+                cmd::EXIT_OK
+            });
+        }
+    };
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    let global = Global {
+        workspace: cli.workspace,
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+        color,
+        progress: !cli.quiet && std::io::stderr().is_terminal(),
+    };
+    match run(&global, cli.command) {
+        Ok(code) => cmd::exit(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            cmd::exit(cmd::EXIT_FAILURE)
+        }
+    }
+}
+
+fn run(global: &Global, command: Command) -> anyhow::Result<u8> {
+    match command {
+        Command::Init { dir, name } => {
+            let dir = dir.unwrap_or_else(|| global.workspace.clone());
+            let written = init::run(&init::InitOptions::new(dir.clone(), name))?;
+            if !global.quiet {
+                for path in &written {
+                    println!("created {}", path.display());
+                }
+                println!(
+                    "\nNext: edit {}, then run `auditbook -C {} check`.",
+                    dir.join("auditbook.toml").display(),
+                    dir.display()
+                );
+            }
+            Ok(cmd::EXIT_OK)
+        }
+        Command::Check { format, strict } => check::run(
+            global,
+            &check::CheckOptions {
+                format: match format {
+                    FormatArg::Text => check::Format::Text,
+                    FormatArg::Json => check::Format::Json,
+                },
+                strict,
+            },
+        ),
+    }
+}
