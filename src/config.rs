@@ -643,13 +643,23 @@ impl Validator<'_> {
             if !SOC2_CATEGORIES.contains(&name) {
                 let nearest = SOC2_CATEGORIES
                     .iter()
-                    .min_by_key(|c| strsim::damerau_levenshtein(name, c))
-                    .map(|c| {
-                        format!(
-                            "did you mean `{c}`? (categories: {})",
-                            SOC2_CATEGORIES.join(", ")
-                        )
+                    .find(|c| !name.is_empty() && c.starts_with(name))
+                    .or_else(|| {
+                        SOC2_CATEGORIES
+                            .iter()
+                            .map(|c| (strsim::damerau_levenshtein(name, c), c))
+                            .filter(|(d, _)| *d <= 3)
+                            .min()
+                            .map(|(_, c)| c)
                     });
+                let help = match nearest {
+                    Some(c) => format!(
+                        "did you mean `{c}`? (categories: {})",
+                        SOC2_CATEGORIES.join(", ")
+                    ),
+                    None => format!("categories: {}", SOC2_CATEGORIES.join(", ")),
+                };
+                let nearest = Some(help);
                 self.report(
                     Code::ConfigInvalid,
                     format!("unknown SOC 2 category `{name}`"),

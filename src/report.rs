@@ -304,7 +304,7 @@ pub fn write_diagnostic(
 pub enum Verbosity {
     /// Errors only.
     Quiet,
-    /// Every diagnostic; each distinct help line once.
+    /// Every diagnostic; each distinct help line of a warning once.
     Normal,
     /// Every diagnostic with its help line.
     Verbose,
@@ -325,8 +325,9 @@ pub fn write_text(
             continue;
         }
         // Repeating the same advice under a hundred gaps hides the gaps:
-        // each distinct help line is shown once.
+        // each distinct help line of a warning is shown once.
         let with_help = verbosity == Verbosity::Verbose
+            || diagnostic.severity == Severity::Error
             || diagnostic
                 .help
                 .as_ref()

@@ -400,3 +400,10 @@ fn same_workspace_gives_identical_json() {
     let b = Sandbox::fixture("valid").run(&["check", "--format", "json"]);
     assert_eq!(a.stdout, b.stdout);
 }
+
+#[test]
+fn invalid_workspace_text_output_snapshot() {
+    let run = Sandbox::fixture("broken").run(&["check", "--color", "never"]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!(run.stdout);
+}
