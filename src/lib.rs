@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod evidence;
 pub mod fsutil;
 pub mod interval;
+pub mod redact;
 pub mod report;
 pub mod workspace;
 

@@ -1,5 +1,7 @@
 //! Which kind an evidence file is, from its first bytes. The file name
-//! only decides whether a markdown file may carry front matter.
+//! only decides whether a markdown file may carry front matter, whether a
+//! text file that is nothing else is a log (`.log`), and whether an empty
+//! JSON report (`[]`, `null`) is gitleaks' (a name containing `gitleaks`).
 
 use std::path::Path;
 
@@ -20,6 +22,11 @@ pub fn detect(path: &Path, head: &[u8], front_matter: Option<&str>) -> Kind {
     }
     let text = String::from_utf8_lossy(head);
     let text = text.trim_start_matches('\u{feff}').trim_start();
+    if is_empty_json_report(text) && file_name_has(path, "gitleaks") {
+        // `[]` (and `null` from gitleaks 7) is all an empty gitleaks report
+        // holds: only its name tells it from any other empty JSON.
+        return Kind::Gitleaks;
+    }
     if text.starts_with('{') || text.starts_with('[') {
         return detect_json(text);
     }
@@ -79,9 +86,12 @@ fn detect_json(text: &str) -> Kind {
             return kind;
         }
     }
-    if (has("\"$schema\"") && has("sarif"))
-        || (has("\"runs\"") && has("\"version\"") && has("2.1.0"))
-    {
+    // A SARIF log names a SARIF schema, or has a 2.x version and runs (a
+    // JSON schema *about* SARIF has neither as values).
+    let schema_is_sarif =
+        string_value(text, "$schema").is_some_and(|s| s.to_ascii_lowercase().contains("sarif"));
+    let sarif_version = string_values(text, "version").any(|v| v.starts_with("2."));
+    if schema_is_sarif || (sarif_version && has("\"runs\"")) {
         return Kind::Sarif;
     }
     if has("\"SchemaVersion\"") && (has("\"ArtifactName\"") || has("\"Results\"")) {
@@ -106,6 +116,45 @@ fn detect_json(text: &str) -> Kind {
         return Kind::KubeBench;
     }
     Kind::Generic
+}
+
+/// The string value of the first `"key":` in `text`, if it is a string.
+fn string_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    string_values(text, key).next()
+}
+
+/// The string values of every `"key":` in `text` (keys whose value is not
+/// a string are passed over).
+fn string_values<'a>(text: &'a str, key: &str) -> impl Iterator<Item = &'a str> {
+    let quoted = format!("\"{key}\"");
+    let ends: Vec<usize> = text
+        .match_indices(quoted.as_str())
+        .map(|(at, _)| at + quoted.len())
+        .collect();
+    ends.into_iter().filter_map(move |end| {
+        let value = text
+            .get(end..)?
+            .trim_start()
+            .strip_prefix(':')?
+            .trim_start()
+            .strip_prefix('"')?;
+        value.get(..value.find('"')?)
+    })
+}
+
+/// `[]` or `null`, with any whitespace.
+fn is_empty_json_report(text: &str) -> bool {
+    if text.len() > 64 {
+        return false;
+    }
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    compact == "[]" || compact == "null"
+}
+
+fn file_name_has(path: &Path, word: &str) -> bool {
+    path.file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|n| n.contains(word))
 }
 
 /// Files written by auditbook's collectors name their kind.
@@ -141,6 +190,13 @@ fn is_ci_log(path: &Path, text: &str) -> bool {
     if text.contains("##[group]") || text.contains("##[endgroup]") || text.contains("##[error]") {
         return true;
     }
+    // GitLab job logs and Jenkins console output say who runs them.
+    let first = text.lines().next().unwrap_or_default();
+    if first.starts_with("Running with gitlab-runner")
+        || (first.starts_with("Started by ") && text.contains("[Pipeline]"))
+    {
+        return true;
+    }
     // GitHub Actions prefixes every line with an RFC 3339 time in UTC.
     let timestamped = text
         .lines()
@@ -159,7 +215,8 @@ fn is_actions_timestamp(line: &str) -> bool {
         && bytes[..4].iter().all(u8::is_ascii_digit)
         && bytes[4] == b'-'
         && bytes[10] == b'T'
-        && line[..28.min(line.len())].contains('Z')
+        // Bytes, not a `str` slice: byte 28 may fall inside a character.
+        && bytes.get(..28).unwrap_or(bytes).contains(&b'Z')
 }
 
 #[cfg(test)]
@@ -233,5 +290,43 @@ mod tests {
             Kind::CommitSigning
         );
         assert_eq!(kind_of("x.bin", "\0\u{1}binary"), Kind::Generic);
+        // A multi-byte character where a timestamp's zone would be.
+        let odd = "2024-01-01T10:00:00.0000000é line\n".repeat(5);
+        assert_eq!(kind_of("x.txt", &odd), Kind::Generic);
+        assert_eq!(
+            kind_of(
+                "job.txt",
+                "Running with gitlab-runner 16.9.1 (782c6ecb)\n  on runner-1\n"
+            ),
+            Kind::CiLog
+        );
+        assert_eq!(
+            kind_of(
+                "console.txt",
+                "Started by user admin\n[Pipeline] Start of Pipeline\n"
+            ),
+            Kind::CiLog
+        );
+        assert_eq!(kind_of("gitleaks-report.json", "[]\n"), Kind::Gitleaks);
+        assert_eq!(kind_of("gitleaks.json", "null"), Kind::Gitleaks);
+        assert_eq!(kind_of("other.json", "[]"), Kind::Generic);
+        assert_eq!(
+            kind_of(
+                "schema.json",
+                r#"{"$schema": "http://json-schema.org/draft-07/schema#", "id": "https://x/sarif-schema-2.1.0.json", "properties": {"version": {"enum": ["2.1.0"]}, "runs": {}}}"#
+            ),
+            Kind::Generic
+        );
+        assert_eq!(
+            kind_of("x", r#"{"version": "2.1.0", "runs": []}"#),
+            Kind::Sarif
+        );
+        assert_eq!(
+            kind_of(
+                "x",
+                r#"{"runs": [{"tool": {"driver": {"name": "t", "version": "1.0"}}}], "version": "2.1.0"}"#
+            ),
+            Kind::Sarif
+        );
     }
 }

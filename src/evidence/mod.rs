@@ -1,25 +1,59 @@
 //! Evidence files as facts: what kind of file each is (detected from its
-//! content, never its name), its sha256 and size, and a kind-specific
-//! [`Summary`], all in one streaming pass over the file.
+//! content; the name only settles what content cannot, see [`detect`]), its
+//! sha256 and size, and a kind-specific [`Summary`], all in one streaming
+//! pass over the file.
 //!
-//! One module per format produces a [`Summary`]; the kind's default
-//! controls are the data table [`Kind::default_controls`].
+//! One module per format produces a [`Summary`] (the counts `check
+//! --format json` promises), bounded [`Details`] for the portal's views and,
+//! where the format records one, the time the content was produced. The
+//! kind's default controls are the data table [`Kind::default_controls`].
+//!
+//! A file that looks like a format but does not parse as one comes back as
+//! [`Kind::Generic`] with a [`FormatProblem`] naming the kind it looked
+//! like: no evidence is dropped, nothing panics.
 
+mod access_review;
+mod acknowledgement;
+mod ci_log;
+mod common;
+mod details;
 mod detect;
+mod drill;
+mod gitleaks;
+mod grype;
+mod hashing;
+mod json_stream;
+mod junit;
+mod kube_bench;
+mod metric;
+mod sarif;
 mod summary;
+mod trivy;
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
+use hashing::HashingReader;
+
+pub use details::{
+    Details, Excerpt, ExcerptLine, FailingCheck, FailingTest, FindingRow, MetricPoint,
+    MetricSeries, TestOutcome,
+};
 pub use detect::detect;
-pub use summary::Summary;
+pub use summary::{
+    AckPolicy, Checks, Direction, MetricSummary, Outcome, PassedFrom, Severities, Severity,
+    Summary, Tests,
+};
 
 /// How much of a file detection looks at.
 const HEAD_LEN: usize = 16 * 1024;
+
+/// Files this large are hashed on a thread of their own.
+const HASH_THREAD_FROM: u64 = 8 * 1024 * 1024;
 
 /// What an evidence file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -152,11 +186,19 @@ impl Kind {
 /// What one pass over an evidence file found.
 #[derive(Debug, Clone)]
 pub struct Facts {
+    /// The kind the file was read as: [`Kind::Generic`] when it looked like
+    /// a format but failed to parse (see `problem`).
     pub kind: Kind,
     pub sha256: String,
     pub size: u64,
     pub summary: Summary,
-    /// Why the file, which looked like `kind`, could not be read as one.
+    /// Bounded material for the portal's view of this kind.
+    pub details: Details,
+    /// When the content says it was produced (a scan's end time, a log's
+    /// last timestamp, a drill's date), if it says.
+    pub observed_at: Option<DateTime<Utc>>,
+    /// Why the file, which looked like `problem.looked_like`, could not be
+    /// read as one.
     pub problem: Option<FormatProblem>,
     /// The YAML front matter of a markdown file, and the number of lines
     /// before it (for positions).
@@ -166,6 +208,9 @@ pub struct Facts {
 /// A file that looks like a format but does not parse as one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormatProblem {
+    /// The kind detection took the file for.
+    pub looked_like: Kind,
+    /// The 1-based line of the file where the problem was found, if known.
     pub line: Option<u32>,
     pub message: String,
 }
@@ -185,110 +230,56 @@ pub fn read(path: &Path) -> io::Result<Facts> {
         front_matter.as_ref().map(|(yaml, _)| yaml.as_str()),
     );
 
-    let mut reader = HashingReader::new(BufReader::with_capacity(
-        256 * 1024,
-        io::Cursor::new(head).chain(file),
-    ));
-    let (summary, problem) = match summary::summarize(kind, &mut reader, front_matter.as_ref()) {
-        Ok(summary) => (summary, None),
-        Err(problem) => (Summary::None, Some(problem)),
-    };
+    // Large files are hashed on a second thread while the parser reads.
+    let threaded = file.metadata().is_ok_and(|m| m.len() >= HASH_THREAD_FROM);
+    let mut reader = HashingReader::new(io::Cursor::new(head).chain(file), threaded);
+    let outcome = summary::summarize(kind, &mut reader, front_matter.as_ref());
     // The summariser may stop early; the hash covers every byte.
     reader.drain()?;
-    if let Some(error) = reader.error.take() {
-        return Err(error);
-    }
-    let (sha256, size) = reader.finish();
-    Ok(Facts {
-        kind,
-        sha256,
-        size,
-        summary,
-        problem,
-        front_matter,
-    })
-}
-
-/// A buffered reader that hashes every byte handed out, so parsing and
-/// hashing share one read of the file.
-pub struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-    size: u64,
-    /// An I/O error met while a parser was reading; parsers see it as the
-    /// end of input or a parse failure, the caller sees it here.
-    error: Option<io::Error>,
-}
-
-impl<R: BufRead> HashingReader<R> {
-    fn new(inner: R) -> Self {
-        HashingReader {
-            inner,
-            hasher: Sha256::new(),
-            size: 0,
-            error: None,
-        }
-    }
-
-    fn drain(&mut self) -> io::Result<()> {
-        loop {
-            let available = self.fill_buf()?.len();
-            if available == 0 {
-                return Ok(());
-            }
-            self.consume(available);
-        }
-    }
-
-    fn finish(self) -> (String, u64) {
-        (hex::encode(self.hasher.finalize()), self.size)
-    }
-}
-
-impl<R: BufRead> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for HashingReader<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        match self.inner.fill_buf() {
-            Ok(buf) => Ok(buf),
-            Err(error) => {
-                let kind = error.kind();
-                self.error = Some(error);
-                Err(io::Error::new(kind, "read failed"))
-            }
-        }
-    }
-
-    fn consume(&mut self, amount: usize) {
-        if let Ok(buf) = self.inner.fill_buf() {
-            let amount = amount.min(buf.len());
-            self.hasher.update(&buf[..amount]);
-            self.size += amount as u64;
-            self.inner.consume(amount);
-        }
-    }
+    let (sha256, size) = reader.finish()?;
+    let facts = match outcome {
+        Ok(parsed) => Facts {
+            kind,
+            sha256,
+            size,
+            summary: parsed.summary,
+            details: parsed.details,
+            observed_at: parsed.observed_at,
+            problem: None,
+            front_matter,
+        },
+        Err(problem) => Facts {
+            kind: Kind::Generic,
+            sha256,
+            size,
+            summary: Summary::None,
+            details: Details::None,
+            observed_at: None,
+            problem: Some(FormatProblem {
+                looked_like: kind,
+                line: problem.line,
+                message: problem.message,
+            }),
+            front_matter,
+        },
+    };
+    Ok(facts)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
 
     #[test]
     fn hash_covers_the_whole_file_whatever_the_parser_reads() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.bin");
-        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        // Above the size hashed on a thread of its own.
+        let data: Vec<u8> = (0..10_000_000u32).map(|i| (i % 251) as u8).collect();
         std::fs::write(&path, &data).unwrap();
         let facts = read(&path).unwrap();
-        assert_eq!(facts.size, 1_000_000);
+        assert_eq!(facts.size, 10_000_000);
         assert_eq!(facts.sha256, hex::encode(Sha256::digest(&data)));
         assert_eq!(facts.kind, Kind::Generic);
     }

@@ -18,7 +18,7 @@ use super::LoadOptions;
 use crate::catalog::{yaml_diagnostic, Catalog, ControlKey};
 use crate::config::{Classification, Config};
 use crate::diagnostic::{locate_token, Code, Diagnostic, Diagnostics};
-use crate::evidence::{self, Facts, Kind, Summary};
+use crate::evidence::{self, Details, Facts, Kind, Summary};
 use crate::fsutil;
 use crate::interval::{self, Interval};
 
@@ -42,6 +42,8 @@ pub struct Evidence {
     pub title: Option<String>,
     pub description: Option<String>,
     pub summary: Summary,
+    /// Bounded material for the portal's view of the kind.
+    pub details: Details,
 }
 
 impl Evidence {
@@ -77,6 +79,8 @@ pub enum Via {
 pub enum TimeSource {
     Sidecar,
     FrontMatter,
+    /// The file's own content: a scan's end time, a log's last timestamp.
+    Content,
     GitCommit,
     FileModified,
 }
@@ -192,7 +196,7 @@ pub fn load_all(
                     Code::EvidenceUnparsed,
                     format!(
                         "looks like {} but cannot be read as one: {}",
-                        facts.kind.label(),
+                        problem.looked_like.label(),
                         problem.message
                     ),
                 )
@@ -543,6 +547,7 @@ fn merge(
 
     let addition = history.addition(relative);
     let (collected_at, collected_at_source) = collected_at
+        .or_else(|| facts.observed_at.map(|time| (time, TimeSource::Content)))
         .or_else(|| addition.map(|a| (a.time, TimeSource::GitCommit)))
         .unwrap_or_else(|| (modified_time(path), TimeSource::FileModified));
     let provenance = match (stated_source, addition) {
@@ -571,6 +576,7 @@ fn merge(
         title,
         description,
         summary: facts.summary,
+        details: facts.details,
     }
 }
 
