@@ -14,7 +14,10 @@ pub mod diagnostic;
 pub mod evidence;
 pub mod fsutil;
 pub mod interval;
+pub mod redact;
+pub mod render;
 pub mod report;
+pub mod site;
 pub mod workspace;
 
 use chrono::{DateTime, Utc};

@@ -1,6 +1,7 @@
 //! The commands. Each takes the global options and its own options struct,
 //! does its work through the library, and returns the process exit code.
 
+pub mod build;
 pub mod check;
 pub mod init;
 
