@@ -407,3 +407,45 @@ fn invalid_workspace_text_output_snapshot() {
     assert_eq!(run.code, 1);
     insta::assert_snapshot!(run.stdout);
 }
+
+#[test]
+fn a_window_still_open_is_pending_not_missed() {
+    // SOURCE_DATE_EPOCH (support::auditbook) is 2026-11-18: the fourth
+    // quarter has not closed, so its missing review is not reported yet.
+    let sandbox = Sandbox::fixture("valid");
+    sandbox.remove("evidence/reviews/q4.csv");
+    sandbox.remove("evidence/reviews/q4.csv.meta.yaml");
+    let report = sandbox.run(&["check", "--format", "json"]).json();
+    let missed: Vec<&Value> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "schedule-missed")
+        .collect();
+    assert_eq!(missed.len(), 1, "{missed:?}");
+    assert!(missed[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2026-07-01"));
+
+    // After the period, the same gap is missed.
+    let late = support::auditbook()
+        .env("SOURCE_DATE_EPOCH", "1800000000")
+        .args([
+            "-C",
+            sandbox.path().to_str().unwrap(),
+            "check",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&late.stdout).unwrap();
+    let missed = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "schedule-missed")
+        .count();
+    assert_eq!(missed, 2);
+}

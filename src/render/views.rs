@@ -395,6 +395,8 @@ impl<'a> Site<'a> {
             start: String,
             end: String,
             count: usize,
+            /// `met`, `missed` or `pending`.
+            state: &'static str,
         }
         #[derive(Serialize)]
         struct Dashboard<'a> {
@@ -482,6 +484,11 @@ impl<'a> Site<'a> {
                                 start: w.start.to_string(),
                                 end: w.end.to_string(),
                                 count: w.occurrences.len(),
+                                state: match (w.occurrences.is_empty(), w.pending) {
+                                    (false, _) => "met",
+                                    (true, true) => "pending",
+                                    (true, false) => "missed",
+                                },
                             })
                             .collect(),
                     }
@@ -888,12 +895,26 @@ fn write_raw_copy(
             redactions: 0,
         });
     }
-    let mut redactor = crate::redact::Redactor::new();
+    let redactor = crate::redact::Redactor::new();
     let mut redactions = 0;
     output.write_lines(raw, source, |line, out| {
-        let (clean, n) = redactor.redact_bytes(line);
+        let body_len = line.len()
+            - line
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\n' || b == b'\r')
+                .count();
+        let (body, ending) = line.split_at(body_len);
+        let text = String::from_utf8_lossy(body);
+        let (clean, n) = redactor.redact_line(&text);
         redactions += n;
-        out.extend_from_slice(&clean);
+        if clean.as_ref() == text.as_ref() {
+            // Unchanged lines keep their exact bytes, invalid UTF-8 included.
+            out.extend_from_slice(line);
+        } else {
+            out.extend_from_slice(clean.as_bytes());
+            out.extend_from_slice(ending);
+        }
     })?;
     Ok(RawCopy {
         text: true,
