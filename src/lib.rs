@@ -17,6 +17,7 @@ pub mod interval;
 pub mod redact;
 pub mod render;
 pub mod report;
+pub mod serve;
 pub mod site;
 pub mod workspace;
 

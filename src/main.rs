@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use auditbook::cmd::{self, build, check, init, Global};
+use auditbook::cmd::{self, build, check, init, serve, Global};
 use auditbook::site::BuildOptions;
 
 /// Turn a git repository of security policies and evidence into an audit
@@ -79,6 +79,16 @@ enum Command {
         /// Republish a published period whose content changed.
         #[arg(long)]
         force: bool,
+    },
+    /// Build, serve the site on 127.0.0.1 and rebuild when the workspace
+    /// changes.
+    Serve {
+        /// The port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// The site folder (default: site/ in the workspace).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Validate and assess the workspace: gaps, stale evidence, overdue
     /// reviews, missed schedules. Exit 0 when there is no error, 1 when
@@ -167,6 +177,17 @@ fn run(global: &Global, command: Command) -> anyhow::Result<u8> {
                 out,
                 force,
                 publish: true,
+            },
+        ),
+        Command::Serve { port, out } => serve::run(
+            global,
+            &serve::ServeOptions {
+                port,
+                build: BuildOptions {
+                    out,
+                    force: false,
+                    publish: false,
+                },
             },
         ),
         Command::Check { format, strict } => check::run(

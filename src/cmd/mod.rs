@@ -4,6 +4,7 @@
 pub mod build;
 pub mod check;
 pub mod init;
+pub mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
