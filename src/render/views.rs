@@ -37,10 +37,13 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'\\')
     .add(b'\'');
 
+/// Evidence items of a related control shown on a control's page.
+const RELATED_SHOWN: usize = 10;
+
 /// Lines of a text file shown on its evidence page.
-const PREVIEW_LINES: usize = 400;
+const PREVIEW_LINES: usize = 200;
 /// Bytes of a text file read for its preview.
-const PREVIEW_BYTES: usize = 128 * 1024;
+const PREVIEW_BYTES: usize = 32 * 1024;
 
 /// An href for a `/`-separated path relative to the period folder.
 pub fn href(path: &str) -> String {
@@ -325,6 +328,13 @@ impl<'a> Site<'a> {
         }
     }
 
+    /// Evidence indices, most recently collected first.
+    fn newest_first(&self, evidence: &[usize]) -> Vec<usize> {
+        let mut sorted = evidence.to_vec();
+        sorted.sort_by_key(|&i| std::cmp::Reverse(self.a.workspace.evidence[i].collected_at));
+        sorted
+    }
+
     fn via_text(&self, via: Via) -> String {
         match via {
             Via::KindDefault => "default for its kind".to_string(),
@@ -592,7 +602,9 @@ impl<'a> Site<'a> {
         struct RelatedView<'a> {
             control: ControlRef<'a>,
             source: &'a str,
+            /// The newest few; the related control's page lists them all.
             evidence: Vec<EvidenceRef<'a>>,
+            evidence_total: usize,
         }
         #[derive(Serialize)]
         struct ScheduleRef<'a> {
@@ -636,10 +648,10 @@ impl<'a> Site<'a> {
                 .iter()
                 .map(|&i| self.policy_ref(i))
                 .collect(),
-            evidence: assessed
-                .evidence
-                .iter()
-                .map(|&i| {
+            evidence: self
+                .newest_first(&assessed.evidence)
+                .into_iter()
+                .map(|i| {
                     let via = a.workspace.evidence[i]
                         .controls
                         .iter()
@@ -654,11 +666,13 @@ impl<'a> Site<'a> {
                 .map(|r| RelatedView {
                     control: self.control_ref(r.control),
                     source: &r.source,
-                    evidence: r
-                        .evidence
-                        .iter()
-                        .map(|&i| self.evidence_ref(i, None))
+                    evidence: self
+                        .newest_first(&r.evidence)
+                        .into_iter()
+                        .take(RELATED_SHOWN)
+                        .map(|i| self.evidence_ref(i, None))
                         .collect(),
+                    evidence_total: r.evidence.len(),
                 })
                 .collect(),
             schedules: a

@@ -1,11 +1,26 @@
 // auditbook portal: search over the prebuilt index, entirely offline.
+// The index (assets/search-index.js) is loaded on first use, as a script
+// rather than fetched, because fetch() does not work from file://.
 (function () {
   "use strict";
   var input = document.getElementById("search-input");
   var list = document.getElementById("search-results");
   var root = document.body.getAttribute("data-root") || "";
-  var index = window.AUDITBOOK_INDEX || [];
+  var index = null;
+  var loading = false;
   if (!input || !list) return;
+
+  function loadIndex() {
+    if (index || loading) return;
+    loading = true;
+    var script = document.createElement("script");
+    script.src = root + "assets/search-index.js";
+    script.onload = function () {
+      index = window.AUDITBOOK_INDEX || [];
+      render(input.value);
+    };
+    document.head.appendChild(script);
+  }
 
   var prepared = null;
   function prepare() {
@@ -34,6 +49,7 @@
   }
 
   function render(query) {
+    if (!index) { loadIndex(); return; }
     while (list.firstChild) list.removeChild(list.firstChild);
     if (!query.trim()) { list.hidden = true; return; }
     var hits = search(query);
@@ -59,6 +75,7 @@
   }
 
   var timer = null;
+  input.addEventListener("focus", loadIndex);
   input.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(function () { render(input.value); }, 80);
