@@ -146,6 +146,7 @@ fn policy_payloads_run_no_script_in_the_browser() {
             "<form action=\"https://evil.test\"><button formaction=\"javascript:alert(12)\">go</button></form>\n\n",
             "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.test\"> <base href=\"https://evil.test/\">\n\n",
             "<object data=\"https://evil.test/x.swf\"></object> <embed src=\"https://evil.test/x\">\n\n",
+            "![pixel](https://evil.test/track.png) <img src=\"//evil.test/pixel.gif\">\n\n",
             "<svg><script>window.pwned = 'svg'</script></svg>\n\n",
             "<noscript><p title=\"</noscript><img src=x onerror=alert(13)>\"></noscript>\n\n",
             // Last: an unclosed <style> swallows what follows it.

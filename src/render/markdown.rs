@@ -11,7 +11,17 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .url_schemes(["http", "https", "mailto"].into())
         .link_rel(Some("noopener noreferrer"))
         .add_generic_attributes(["id"])
-        .id_prefix(Some("md-"));
+        .id_prefix(Some("md-"))
+        // The portal makes no request beyond its own files: an image from
+        // elsewhere would be a tracking pixel, so it loses its source.
+        .attribute_filter(|element, attribute, value| {
+            let remote = value.contains("://") || value.starts_with("//");
+            if element == "img" && attribute == "src" && remote {
+                None
+            } else {
+                Some(value.into())
+            }
+        });
     builder
 });
 
@@ -86,6 +96,15 @@ mod tests {
         assert!(!lowered.contains("javascript:"), "{html}");
         assert!(!lowered.contains("data:"), "{html}");
         assert!(html.contains("<h1>Hi</h1>"));
+    }
+
+    #[test]
+    fn remote_images_lose_their_source() {
+        let html = to_html(
+            "![pixel](https://evil.test/t.png) <img src=\"//evil.test/u.png\"> ![ok](diagram.png)",
+        );
+        assert!(!html.contains("evil.test"), "{html}");
+        assert!(html.contains("src=\"diagram.png\""), "{html}");
     }
 
     #[test]
