@@ -222,25 +222,7 @@ fn two_builds_are_byte_identical_and_hold_no_machine_path() {
 #[test]
 fn xss_in_policies_titles_file_names_and_evidence_renders_inert() {
     let sandbox = Sandbox::fixture("valid");
-    sandbox.write(
-        "policies/xss.md",
-        concat!(
-            "---\ntitle: \"<script>alert('title')</script>\"\nowner: \"<img src=x onerror=alert(1)>\"\nversion: \"1\"\n",
-            "approved_on: 2026-02-01\ncontrols: [CC6.1]\ndescription: \"<svg onload=alert(1)>\"\n---\n",
-            "# Policy\n\n<script>alert('body')</script>\n\n<img src=x onerror=\"alert(2)\">\n\n",
-            "[click](javascript:alert(3)) [data](data:text/html;base64,PHNjcmlwdD5hbGVydCg0KTwvc2NyaXB0Pg==)\n\n",
-            "<a href=\"jAvAsCrIpT:alert(5)\">x</a> <iframe src=\"https://evil.test\"></iframe>\n\n",
-            "<div style=\"background:url(javascript:alert(6))\" onclick=\"alert(7)\">styled</div>\n"
-        ),
-    );
-    sandbox.write(
-        "evidence/misc/<img src=x onerror=alert(8)>.txt",
-        "</pre><script>alert(9)</script>\n",
-    );
-    sandbox.write(
-        "evidence/misc/<img src=x onerror=alert(8)>.txt.meta.yaml",
-        "title: \"<script>alert(10)</script>\"\ncontrols: [CC6.1]\ndescription: \"javascript:alert(11)\"\n",
-    );
+    sandbox.plant_xss();
     let run = sandbox.run(&["build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 

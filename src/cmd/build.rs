@@ -7,19 +7,13 @@ use crate::assess;
 use crate::diagnostic::Severity;
 use crate::report::{self, Painter, Verbosity};
 use crate::site::{self, BuildOptions, BuildState, PublishedPeriodChanged};
-use crate::workspace::{LoadOptions, Workspace};
 
 use super::{Global, EXIT_OK, EXIT_PROBLEMS};
 
 /// Builds (or publishes) the portal. A workspace with errors is not built:
 /// its errors are printed and the exit code is 1, as `check` would.
 pub fn run(global: &Global, options: &BuildOptions) -> anyhow::Result<u8> {
-    let workspace = Workspace::load(
-        &global.workspace,
-        LoadOptions {
-            progress: global.progress,
-        },
-    )?;
+    let workspace = super::load(global)?;
     let assessment = assess::assess(&workspace);
     let painter = Painter {
         enabled: global.color,

@@ -22,6 +22,17 @@ pub struct Global {
     pub progress: bool,
 }
 
+/// Loads the workspace the global options name, with a progress bar on a
+/// terminal.
+pub fn load(global: &Global) -> anyhow::Result<crate::workspace::Workspace> {
+    crate::workspace::Workspace::load(
+        &global.workspace,
+        crate::workspace::LoadOptions {
+            progress: global.progress,
+        },
+    )
+}
+
 /// Exit codes: 0 ok, 1 problems found, 2 usage or I/O error.
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_PROBLEMS: u8 = 1;
