@@ -7,11 +7,21 @@ cd "$(dirname "$0")/.."
 need=()
 command -v git >/dev/null || need+=(git)
 command -v python3 >/dev/null || need+=(python3)
+# The browser tests (tests/browser.rs) drive Debian's Chromium, never a
+# downloaded browser build; DejaVu gives screenshots stable fonts.
+[[ -x /usr/bin/chromium ]] || need+=(chromium)
+[[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
 if ((${#need[@]})); then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${need[@]}"
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# playwright-core, pinned by tests/e2e/package-lock.json (it downloads no browser).
+if [[ ! -d tests/e2e/node_modules ]]; then
+  echo "installing: tests/e2e/node_modules (npm ci)"
+  npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 # Tests make git commits; give them an identity where the machine has none.

@@ -2,8 +2,11 @@
 //! that support is fresh at the end of the period, and which recurring
 //! activities missed a window. Reads a [`Workspace`], writes nothing.
 //!
-//! Everything is judged at the end of the period, not "now", so the same
-//! workspace always gives the same result.
+//! Evidence and policies are judged at the end of the period, not "now",
+//! so the same workspace always gives the same result. The one exception:
+//! a schedule window that has not closed yet on the day of the run
+//! (`SOURCE_DATE_EPOCH`, else today) is pending rather than missed, so a
+//! mid-year check does not flag December's activity in November.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -94,6 +97,9 @@ pub struct Window {
     pub end: NaiveDate,
     /// Evidence collected inside the window.
     pub occurrences: Vec<usize>,
+    /// The window has not closed yet on the day of the run: without an
+    /// occurrence it is pending, not missed.
+    pub pending: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -105,7 +111,9 @@ pub struct ScheduleResult {
 
 impl ScheduleResult {
     pub fn missed(&self) -> impl Iterator<Item = &Window> {
-        self.windows.iter().filter(|w| w.occurrences.is_empty())
+        self.windows
+            .iter()
+            .filter(|w| w.occurrences.is_empty() && !w.pending)
     }
 }
 
@@ -191,6 +199,7 @@ pub fn assess(workspace: &Workspace) -> Option<Assessment<'_>> {
     let config = workspace.config.as_ref()?;
     let mut diagnostics = workspace.diagnostics.clone();
     let close = period_close(&config.period);
+    let today = crate::build_time().date_naive();
 
     let evidence_stale: Vec<bool> = workspace
         .evidence
@@ -283,7 +292,7 @@ pub fn assess(workspace: &Workspace) -> Option<Assessment<'_>> {
         .enumerate()
         .map(|(index, schedule)| ScheduleResult {
             schedule: index,
-            windows: windows(schedule, &config.period, &workspace.evidence),
+            windows: windows(schedule, &config.period, &workspace.evidence, today),
         })
         .collect::<Vec<_>>();
     schedule_diagnostics(config, &schedules, &mut diagnostics);
@@ -486,7 +495,12 @@ fn control_diagnostics(
 /// The windows of a schedule that lie wholly inside the period, each with
 /// the matching evidence collected in it. A window cut short by the period
 /// end is not expected: the activity is not yet due.
-fn windows(schedule: &Schedule, period: &Period, evidence: &[Evidence]) -> Vec<Window> {
+fn windows(
+    schedule: &Schedule,
+    period: &Period,
+    evidence: &[Evidence],
+    today: NaiveDate,
+) -> Vec<Window> {
     let matching: Vec<(usize, NaiveDate)> = evidence
         .iter()
         .enumerate()
@@ -509,6 +523,7 @@ fn windows(schedule: &Schedule, period: &Period, evidence: &[Evidence]) -> Vec<W
             start,
             end,
             occurrences,
+            pending: end >= today,
         });
         start = next;
     }

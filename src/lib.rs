@@ -15,7 +15,10 @@ pub mod evidence;
 pub mod fsutil;
 pub mod interval;
 pub mod redact;
+pub mod render;
 pub mod report;
+pub mod serve;
+pub mod site;
 pub mod workspace;
 
 use chrono::{DateTime, Utc};

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use auditbook::cmd::{self, check, init, Global};
+use auditbook::cmd::{self, build, check, init, serve, Global};
+use auditbook::site::BuildOptions;
 
 /// Turn a git repository of security policies and evidence into an audit
 /// portal and evidence bundles, linked to SOC 2 and ISO/IEC 27001:2022.
@@ -55,6 +56,39 @@ enum Command {
         /// The organization's name.
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Check the workspace, then render the period's portal into
+    /// site/<period>/ and refresh the version index site/index.html. A
+    /// draft is replaced freely; a published period that would change is
+    /// refused unless --force.
+    Build {
+        /// The site folder (default: site/ in the workspace).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Rebuild a published period even though its content changed; the
+        /// republication is recorded in published.json and on the portal.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Build, then freeze the period: writes site/<period>/published.json
+    /// (when, workspace commit, manifest sha256).
+    Publish {
+        /// The site folder (default: site/ in the workspace).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Republish a published period whose content changed.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Build, serve the site on 127.0.0.1 and rebuild when the workspace
+    /// changes.
+    Serve {
+        /// The port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// The site folder (default: site/ in the workspace).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Validate and assess the workspace: gaps, stale evidence, overdue
     /// reviews, missed schedules. Exit 0 when there is no error, 1 when
@@ -129,6 +163,33 @@ fn run(global: &Global, command: Command) -> anyhow::Result<u8> {
             }
             Ok(cmd::EXIT_OK)
         }
+        Command::Build { out, force } => build::run(
+            global,
+            &BuildOptions {
+                out,
+                force,
+                publish: false,
+            },
+        ),
+        Command::Publish { out, force } => build::run(
+            global,
+            &BuildOptions {
+                out,
+                force,
+                publish: true,
+            },
+        ),
+        Command::Serve { port, out } => serve::run(
+            global,
+            &serve::ServeOptions {
+                port,
+                build: BuildOptions {
+                    out,
+                    force: false,
+                    publish: false,
+                },
+            },
+        ),
         Command::Check { format, strict } => check::run(
             global,
             &check::CheckOptions {

@@ -12,6 +12,16 @@ fn status_of(report: &Value, id: &str) -> String {
         .to_string()
 }
 
+/// The diagnostics of a report with this code.
+fn with_code<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == code)
+        .collect()
+}
+
 fn codes(report: &Value) -> Vec<String> {
     report["diagnostics"]
         .as_array()
@@ -98,12 +108,7 @@ fn policies_carry_due_dates_and_overdue_flags() {
         "2027-01-10"
     );
 
-    let overdue: Vec<&Value> = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["code"] == "policy-review-overdue")
-        .collect();
+    let overdue = with_code(&report, "policy-review-overdue");
     assert_eq!(overdue.len(), 1);
     assert_eq!(overdue[0]["file"], "policies/ops/old.md");
     assert_eq!(overdue[0]["severity"], "warning");
@@ -169,12 +174,7 @@ fn missed_schedule_windows_are_named() {
     let report = Sandbox::fixture("valid")
         .run(&["check", "--format", "json"])
         .json();
-    let missed: Vec<&Value> = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["code"] == "schedule-missed")
-        .collect();
+    let missed = with_code(&report, "schedule-missed");
     assert_eq!(missed.len(), 1, "{missed:?}");
     let message = missed[0]["message"].as_str().unwrap();
     assert!(message.contains("Quarterly access review"), "{message}");
@@ -406,4 +406,35 @@ fn invalid_workspace_text_output_snapshot() {
     let run = Sandbox::fixture("broken").run(&["check", "--color", "never"]);
     assert_eq!(run.code, 1);
     insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn a_window_still_open_is_pending_not_missed() {
+    // SOURCE_DATE_EPOCH (support::auditbook) is 2026-11-18: the fourth
+    // quarter has not closed, so its missing review is not reported yet.
+    let sandbox = Sandbox::fixture("valid");
+    sandbox.remove("evidence/reviews/q4.csv");
+    sandbox.remove("evidence/reviews/q4.csv.meta.yaml");
+    let report = sandbox.run(&["check", "--format", "json"]).json();
+    let missed = with_code(&report, "schedule-missed");
+    assert_eq!(missed.len(), 1, "{missed:?}");
+    assert!(missed[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2026-07-01"));
+
+    // After the period, the same gap is missed.
+    let late = support::auditbook()
+        .env("SOURCE_DATE_EPOCH", "1800000000")
+        .args([
+            "-C",
+            sandbox.path().to_str().unwrap(),
+            "check",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&late.stdout).unwrap();
+    assert_eq!(with_code(&report, "schedule-missed").len(), 2);
 }

@@ -5,7 +5,6 @@ use std::io::Write;
 use crate::assess;
 use crate::diagnostic::Severity;
 use crate::report::{self, CheckReport, Painter, Verbosity};
-use crate::workspace::{LoadOptions, Workspace};
 
 use super::{Global, EXIT_OK, EXIT_PROBLEMS};
 
@@ -26,12 +25,7 @@ pub struct CheckOptions {
 /// Runs the check and returns the exit code: 0 without errors, 1 with
 /// errors (or warnings under `--strict`).
 pub fn run(global: &Global, options: &CheckOptions) -> anyhow::Result<u8> {
-    let workspace = Workspace::load(
-        &global.workspace,
-        LoadOptions {
-            progress: global.progress,
-        },
-    )?;
+    let workspace = super::load(global)?;
     let assessment = assess::assess(&workspace);
     let mut load_diagnostics = workspace.diagnostics.clone();
     load_diagnostics.sort();

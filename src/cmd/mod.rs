@@ -1,8 +1,10 @@
 //! The commands. Each takes the global options and its own options struct,
 //! does its work through the library, and returns the process exit code.
 
+pub mod build;
 pub mod check;
 pub mod init;
+pub mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +20,17 @@ pub struct Global {
     pub color: bool,
     /// Show progress bars (stderr is a terminal and not quiet).
     pub progress: bool,
+}
+
+/// Loads the workspace the global options name, with a progress bar on a
+/// terminal.
+pub fn load(global: &Global) -> anyhow::Result<crate::workspace::Workspace> {
+    crate::workspace::Workspace::load(
+        &global.workspace,
+        crate::workspace::LoadOptions {
+            progress: global.progress,
+        },
+    )
 }
 
 /// Exit codes: 0 ok, 1 problems found, 2 usage or I/O error.

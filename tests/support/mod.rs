@@ -72,6 +72,42 @@ impl Sandbox {
         std::fs::remove_file(self.path().join(relative)).unwrap();
     }
 
+    /// Plants script-injection payloads in a policy (title, owner, body),
+    /// an evidence file's name and content, and its sidecar. Payloads that
+    /// would run set `window.pwned` or open a dialog; mutation-XSS shapes
+    /// are included.
+    pub fn plant_xss(&self) {
+        self.write(
+            "policies/xss.md",
+            concat!(
+                "---\ntitle: \"<script>alert('title')</script>\"\nowner: \"<img src=x onerror=alert(1)>\"\nversion: \"1\"\n",
+                "approved_on: 2026-02-01\ncontrols: [CC6.1]\ndescription: \"<svg onload=alert(1)>\"\n---\n",
+                "# Policy\n\n<script>alert('body'); window.pwned = 'script'</script>\n\n",
+                "<img src=x onerror=\"alert(2); window.pwned = 'img'\">\n\n",
+                "[click](javascript:alert(3)) [data](data:text/html;base64,PHNjcmlwdD5hbGVydCg0KTwvc2NyaXB0Pg==)\n\n",
+                "<a href=\"jAvAsCrIpT:alert(5)\">x</a> <iframe src=\"https://evil.test\"></iframe>\n\n",
+                "<div style=\"background:url(javascript:alert(6))\" onclick=\"alert(7)\">styled</div>\n\n",
+                "<details open ontoggle=\"window.pwned = 'toggle'\">x</details> <body onload=\"window.pwned = 'body'\">\n\n",
+                "<form action=\"https://evil.test\"><button formaction=\"javascript:alert(12)\">go</button></form>\n\n",
+                "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.test\"> <base href=\"https://evil.test/\">\n\n",
+                "<object data=\"https://evil.test/x.swf\"></object> <embed src=\"https://evil.test/x\">\n\n",
+                "![pixel](https://evil.test/track.png) <img src=\"//evil.test/pixel.gif\">\n\n",
+                "<svg><script>window.pwned = 'svg'</script></svg>\n\n",
+                "<noscript><p title=\"</noscript><img src=x onerror=alert(13)>\"></noscript>\n\n",
+                // Last: an unclosed <style> swallows what follows it.
+                "<math><mtext><table><mglyph><style><img src=x onerror=\"window.pwned = 'mxss'\">\n"
+            ),
+        );
+        self.write(
+            "evidence/misc/<img src=x onerror=alert(8)>.txt",
+            "</pre><script>alert(9); window.pwned = 'evidence'</script>\n",
+        );
+        self.write(
+            "evidence/misc/<img src=x onerror=alert(8)>.txt.meta.yaml",
+            "title: \"<script>alert(10)</script>\"\ncontrols: [CC6.1]\ndescription: \"javascript:alert(11)\"\n",
+        );
+    }
+
     /// Runs `auditbook -C <sandbox> <args>`.
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(

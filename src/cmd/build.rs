@@ -1,0 +1,69 @@
+//! `auditbook build` and `auditbook publish`: check, then render the
+//! period's portal into the site folder.
+
+use std::io::Write;
+
+use crate::assess;
+use crate::diagnostic::Severity;
+use crate::report::{self, Painter, Verbosity};
+use crate::site::{self, BuildOptions, BuildState, PublishedPeriodChanged};
+
+use super::{Global, EXIT_OK, EXIT_PROBLEMS};
+
+/// Builds (or publishes) the portal. A workspace with errors is not built:
+/// its errors are printed and the exit code is 1, as `check` would.
+pub fn run(global: &Global, options: &BuildOptions) -> anyhow::Result<u8> {
+    let workspace = super::load(global)?;
+    let assessment = assess::assess(&workspace);
+    let painter = Painter {
+        enabled: global.color,
+    };
+    let errors = match &assessment {
+        Some(a) => a.diagnostics.count(Severity::Error),
+        None => workspace.diagnostics.count(Severity::Error).max(1),
+    };
+    let Some(assessment) = assessment.filter(|_| errors == 0) else {
+        let mut diagnostics = workspace.diagnostics.clone();
+        diagnostics.sort();
+        let mut err = std::io::stderr().lock();
+        report::write_text(&mut err, None, &diagnostics, painter, Verbosity::Quiet)?;
+        writeln!(
+            err,
+            "error: the workspace has errors; nothing was built (see `auditbook check`)"
+        )?;
+        return Ok(EXIT_PROBLEMS);
+    };
+
+    let outcome = match site::build(&assessment, options) {
+        Ok(outcome) => outcome,
+        Err(error) => match error.downcast::<PublishedPeriodChanged>() {
+            Ok(changed) => {
+                eprintln!("error: {changed}");
+                return Ok(EXIT_PROBLEMS);
+            }
+            Err(error) => return Err(error),
+        },
+    };
+    if !global.quiet {
+        let what = match outcome.state {
+            BuildState::Draft => "built draft".to_string(),
+            BuildState::Published => "published".to_string(),
+            BuildState::Unchanged => "unchanged (published)".to_string(),
+            BuildState::Republished { changed } => format!("republished ({changed} files changed)"),
+        };
+        println!(
+            "{} period {}: {} pages, {} files in {}",
+            painter.bold(&what),
+            assessment.config.period.name,
+            outcome.pages,
+            outcome.files,
+            outcome.period_dir.display()
+        );
+        println!("  manifest sha256 {}", outcome.manifest_sha256);
+        let warnings = assessment.diagnostics.count(Severity::Warning);
+        if warnings > 0 {
+            println!("  {warnings} warnings (run `auditbook check` to see them)");
+        }
+    }
+    Ok(EXIT_OK)
+}

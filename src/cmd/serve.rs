@@ -1,0 +1,54 @@
+//! `auditbook serve`: build, serve the site on 127.0.0.1, rebuild when the
+//! workspace changes.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::serve;
+use crate::site::BuildOptions;
+
+use super::Global;
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub port: u16,
+    pub build: BuildOptions,
+}
+
+/// Runs until interrupted. A build that fails (the workspace has errors, a
+/// published period would change) is reported and the last good site stays
+/// served.
+pub fn run(global: &Global, options: &ServeOptions) -> anyhow::Result<u8> {
+    let site = options
+        .build
+        .out
+        .clone()
+        .unwrap_or_else(|| global.workspace.join("site"));
+    let mut fingerprint = serve::fingerprint(&global.workspace)?;
+    let first = super::build::run(global, &options.build)?;
+    if first != super::EXIT_OK && !site.join("index.html").exists() {
+        anyhow::bail!("the first build failed and there is no earlier site to serve");
+    }
+    let listener = TcpListener::bind(("127.0.0.1", options.port))
+        .with_context(|| format!("cannot listen on 127.0.0.1:{}", options.port))?;
+    let address = listener.local_addr()?;
+    println!(
+        "Serving {} at http://{address}/ (Ctrl-C to stop)",
+        site.display()
+    );
+    let root = site.clone();
+    std::thread::spawn(move || serve::serve_forever(listener, root));
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let current = serve::fingerprint(&global.workspace)?;
+        if current != fingerprint {
+            fingerprint = current;
+            println!("Change detected; rebuilding");
+            if let Err(error) = super::build::run(global, &options.build) {
+                eprintln!("error: {error:#}");
+            }
+        }
+    }
+}

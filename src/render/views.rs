@@ -1,0 +1,982 @@
+//! What each template receives: one serializable view per page, built from
+//! the assessment. Templates only lay out; every fact is computed here.
+//!
+//! Every page gets `root` (the relative path from the page to the period
+//! folder, e.g. `../../`), `site` (organization, period, build stamp,
+//! navigation) and `page` (the view below for its template).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+
+use chrono::Days;
+use minijinja::Value;
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use serde::Serialize;
+
+use super::markdown;
+use super::output::Output;
+use super::RenderOptions;
+use crate::assess::{Assessment, ControlAssessment, Status, StatusCounts};
+use crate::catalog::ControlKey;
+use crate::report::time;
+use crate::workspace::{Evidence, Provenance, Via};
+
+/// Characters escaped in a path segment of an href.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\')
+    .add(b'\'');
+
+/// Evidence items of a related control shown on a control's page.
+const RELATED_SHOWN: usize = 10;
+
+/// Lines of a text file shown on its evidence page.
+const PREVIEW_LINES: usize = 200;
+/// Bytes of a text file read for its preview.
+const PREVIEW_BYTES: usize = 32 * 1024;
+
+/// An href for a `/`-separated path relative to the period folder.
+pub fn href(path: &str) -> String {
+    path.split('/')
+        .map(|segment| utf8_percent_encode(segment, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `../` once per folder of `path`.
+fn root_of(path: &str) -> String {
+    "../".repeat(path.matches('/').count())
+}
+
+/// A control id as a file name.
+fn file_safe(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[derive(Serialize)]
+struct Common<'a> {
+    organization: &'a str,
+    period: &'a str,
+    period_start: String,
+    period_end: String,
+    built_at: String,
+    commit: Option<&'a str>,
+    commit_short: Option<&'a str>,
+    draft: bool,
+    notice: Option<&'a str>,
+    frameworks: Vec<NavLink<'a>>,
+}
+
+#[derive(Serialize)]
+struct NavLink<'a> {
+    title: &'a str,
+    href: String,
+}
+
+#[derive(Serialize)]
+struct Page<'a, T: Serialize> {
+    root: String,
+    title: String,
+    site: &'a Common<'a>,
+    page: T,
+}
+
+/// A control as lists show it.
+#[derive(Serialize, Clone)]
+struct ControlRef<'a> {
+    id: String,
+    title: &'a str,
+    framework: &'a str,
+    status: Status,
+    href: String,
+}
+
+#[derive(Serialize)]
+struct PolicyRef<'a> {
+    id: &'a str,
+    title: &'a str,
+    version: &'a str,
+    owner: &'a str,
+    next_review: Option<String>,
+    overdue: bool,
+    href: String,
+}
+
+#[derive(Serialize)]
+struct EvidenceRef<'a> {
+    path: &'a str,
+    title: &'a str,
+    kind: &'a str,
+    collected_at: String,
+    stale: bool,
+    classification: &'a str,
+    size: String,
+    href: String,
+    /// How this item came to be linked, on control pages.
+    via: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Bar {
+    status: Status,
+    count: usize,
+    /// Left edge and width in percent of the bar.
+    x: f64,
+    width: f64,
+}
+
+#[derive(Serialize)]
+struct FrameworkSummary<'a> {
+    id: &'a str,
+    name: &'a str,
+    short_name: &'a str,
+    href: String,
+    counts: StatusCounts,
+    total: usize,
+    in_scope: usize,
+    covered_percent: u32,
+    bars: Vec<Bar>,
+}
+
+/// A text file's redacted copy, as its evidence page describes it.
+pub struct RawCopy {
+    pub text: bool,
+    pub redactions: usize,
+}
+
+/// The assessment, indexed for rendering.
+pub struct Site<'a> {
+    a: &'a Assessment<'a>,
+    common: Common<'a>,
+    /// Control key -> index in `Assessment::controls`.
+    assessed: HashMap<ControlKey, usize>,
+}
+
+impl<'a> Site<'a> {
+    pub fn new(a: &'a Assessment<'a>, options: &'a RenderOptions) -> Site<'a> {
+        let catalog = &a.workspace.catalog;
+        let common = Common {
+            organization: &a.config.organization.name,
+            period: &a.config.period.name,
+            period_start: a.config.period.start.to_string(),
+            period_end: a.config.period.end.to_string(),
+            built_at: time(options.built_at),
+            commit: a.workspace.commit.as_deref(),
+            commit_short: a.workspace.commit.as_deref().map(|c| &c[..c.len().min(12)]),
+            draft: options.draft,
+            notice: options.notice.as_deref(),
+            frameworks: a
+                .by_framework
+                .iter()
+                .map(|(f, _)| NavLink {
+                    title: &catalog.frameworks()[*f].short_name,
+                    href: href(&format!("frameworks/{}.html", catalog.frameworks()[*f].id)),
+                })
+                .collect(),
+        };
+        let assessed = a
+            .controls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.control, i))
+            .collect();
+        Site {
+            a,
+            common,
+            assessed,
+        }
+    }
+
+    fn page<T: Serialize>(&self, path: &str, title: String, page: T) -> Value {
+        Value::from_serialize(Page {
+            root: root_of(path),
+            title,
+            site: &self.common,
+            page,
+        })
+    }
+
+    // ---- paths -----------------------------------------------------------
+
+    pub fn frameworks(&self) -> impl Iterator<Item = usize> + '_ {
+        self.a.by_framework.iter().map(|(f, _)| *f)
+    }
+
+    pub fn framework_path(&self, framework: usize) -> String {
+        format!(
+            "frameworks/{}.html",
+            self.a.workspace.catalog.frameworks()[framework].id
+        )
+    }
+
+    fn key_path(&self, key: ControlKey) -> String {
+        let catalog = &self.a.workspace.catalog;
+        format!(
+            "controls/{}/{}.html",
+            catalog.framework_of(key).id,
+            file_safe(&catalog.control(key).id)
+        )
+    }
+
+    pub fn control_path(&self, index: usize) -> String {
+        self.key_path(self.a.controls[index].control)
+    }
+
+    pub fn policy_path(&self, index: usize) -> String {
+        format!("policies/{}.html", self.a.workspace.policies[index].id)
+    }
+
+    fn evidence_stem(item: &Evidence) -> &str {
+        item.path.strip_prefix("evidence/").unwrap_or(&item.path)
+    }
+
+    pub fn evidence_path(&self, index: usize) -> String {
+        format!(
+            "evidence/{}.html",
+            Self::evidence_stem(&self.a.workspace.evidence[index])
+        )
+    }
+
+    fn raw_path(&self, index: usize) -> String {
+        format!(
+            "raw/{}",
+            Self::evidence_stem(&self.a.workspace.evidence[index])
+        )
+    }
+
+    // ---- references ------------------------------------------------------
+
+    fn control_ref(&self, key: ControlKey) -> ControlRef<'a> {
+        let catalog = &self.a.workspace.catalog;
+        let status = self
+            .assessed
+            .get(&key)
+            .map_or(Status::Excluded, |&i| self.a.controls[i].status);
+        ControlRef {
+            id: catalog.display_id(key),
+            title: &catalog.control(key).title,
+            framework: &catalog.framework_of(key).short_name,
+            status,
+            // Controls out of scope have no page; link the framework.
+            href: if self.assessed.contains_key(&key) {
+                href(&self.key_path(key))
+            } else {
+                href(&self.framework_path(key.framework_index()))
+            },
+        }
+    }
+
+    fn policy_ref(&self, index: usize) -> PolicyRef<'a> {
+        let policy = &self.a.workspace.policies[index];
+        let review = self.a.policies[index];
+        PolicyRef {
+            id: &policy.id,
+            title: &policy.title,
+            version: &policy.version,
+            owner: &policy.owner,
+            next_review: review.next_review.map(|d| d.to_string()),
+            overdue: review.overdue,
+            href: href(&self.policy_path(index)),
+        }
+    }
+
+    fn evidence_ref(&self, index: usize, via: Option<String>) -> EvidenceRef<'a> {
+        let item = &self.a.workspace.evidence[index];
+        EvidenceRef {
+            path: &item.path,
+            title: item.title.as_deref().unwrap_or(Self::evidence_stem(item)),
+            kind: item.kind.label(),
+            collected_at: item.collected_at.date_naive().to_string(),
+            stale: self.a.evidence_stale[index],
+            classification: item.classification.as_str(),
+            size: human_size(item.size),
+            href: href(&self.evidence_path(index)),
+            via,
+        }
+    }
+
+    /// Evidence indices, most recently collected first.
+    fn newest_first(&self, evidence: &[usize]) -> Vec<usize> {
+        let mut sorted = evidence.to_vec();
+        sorted.sort_by_key(|&i| std::cmp::Reverse(self.a.workspace.evidence[i].collected_at));
+        sorted
+    }
+
+    fn via_text(&self, via: Via) -> String {
+        match via {
+            Via::KindDefault => "default for its kind".to_string(),
+            Via::Rule { line } => format!("rule at auditbook.toml:{line}"),
+            Via::FrontMatter => "its front matter".to_string(),
+            Via::Sidecar => "its sidecar".to_string(),
+        }
+    }
+
+    // ---- pages -----------------------------------------------------------
+
+    fn framework_summary(&self, framework: usize, counts: StatusCounts) -> FrameworkSummary<'a> {
+        let f = &self.a.workspace.catalog.frameworks()[framework];
+        let total = counts.total();
+        let in_scope = total - counts.excluded;
+        let mut x = 0.0;
+        let bars = Status::ALL
+            .iter()
+            .filter(|&&s| counts.get(s) > 0)
+            .map(|&status| {
+                let width = 100.0 * counts.get(status) as f64 / total.max(1) as f64;
+                let bar = Bar {
+                    status,
+                    count: counts.get(status),
+                    x,
+                    width,
+                };
+                x += width;
+                bar
+            })
+            .collect();
+        FrameworkSummary {
+            id: &f.id,
+            name: &f.name,
+            short_name: &f.short_name,
+            href: href(&self.framework_path(framework)),
+            counts,
+            total,
+            in_scope,
+            covered_percent: (100 * counts.covered / in_scope.max(1)) as u32,
+            bars,
+        }
+    }
+
+    pub fn dashboard(&self) -> Value {
+        #[derive(Serialize)]
+        struct Gap<'a> {
+            control: ControlRef<'a>,
+            reason: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Missed<'a> {
+            name: &'a str,
+            start: String,
+            end: String,
+            pattern: &'a str,
+        }
+        #[derive(Serialize)]
+        struct ScheduleView<'a> {
+            name: &'a str,
+            every: String,
+            pattern: &'a str,
+            met: usize,
+            windows: Vec<WindowView>,
+        }
+        #[derive(Serialize)]
+        struct WindowView {
+            start: String,
+            end: String,
+            count: usize,
+            /// `met`, `missed` or `pending`.
+            state: &'static str,
+        }
+        #[derive(Serialize)]
+        struct Dashboard<'a> {
+            frameworks: Vec<FrameworkSummary<'a>>,
+            summary: StatusCounts,
+            gaps: Vec<Gap<'a>>,
+            stale: Vec<Gap<'a>>,
+            overdue: Vec<PolicyRef<'a>>,
+            upcoming: Vec<PolicyRef<'a>>,
+            missed: Vec<Missed<'a>>,
+            schedules: Vec<ScheduleView<'a>>,
+            policies: usize,
+            evidence: usize,
+            stale_evidence: usize,
+            evidence_bytes: String,
+        }
+        let a = self.a;
+        let gaps_of = |wanted: &[Status]| -> Vec<Gap<'a>> {
+            a.controls
+                .iter()
+                .filter(|c| wanted.contains(&c.status))
+                .map(|c| Gap {
+                    control: self.control_ref(c.control),
+                    reason: &c.reason,
+                })
+                .collect()
+        };
+        let horizon = a
+            .config
+            .period
+            .end
+            .checked_add_days(Days::new(90))
+            .unwrap_or(a.config.period.end);
+        let mut upcoming: Vec<usize> = (0..a.workspace.policies.len())
+            .filter(|&i| {
+                !a.policies[i].overdue && a.policies[i].next_review.is_some_and(|d| d <= horizon)
+            })
+            .collect();
+        upcoming.sort_by_key(|&i| a.policies[i].next_review);
+        let dashboard = Dashboard {
+            frameworks: a
+                .by_framework
+                .iter()
+                .map(|(f, counts)| self.framework_summary(*f, *counts))
+                .collect(),
+            summary: a.summary,
+            gaps: gaps_of(&[Status::Missing, Status::Partial]),
+            stale: gaps_of(&[Status::Stale]),
+            overdue: (0..a.workspace.policies.len())
+                .filter(|&i| a.policies[i].overdue)
+                .map(|i| self.policy_ref(i))
+                .collect(),
+            upcoming: upcoming.into_iter().map(|i| self.policy_ref(i)).collect(),
+            missed: a
+                .schedules
+                .iter()
+                .flat_map(|result| {
+                    let schedule = &a.config.schedules[result.schedule];
+                    result.missed().map(move |w| Missed {
+                        name: &schedule.name,
+                        start: w.start.to_string(),
+                        end: w.end.to_string(),
+                        pattern: &schedule.pattern,
+                    })
+                })
+                .collect(),
+            schedules: a
+                .schedules
+                .iter()
+                .map(|result| {
+                    let schedule = &a.config.schedules[result.schedule];
+                    ScheduleView {
+                        name: &schedule.name,
+                        every: schedule.every.to_string(),
+                        pattern: &schedule.pattern,
+                        met: result
+                            .windows
+                            .iter()
+                            .filter(|w| !w.occurrences.is_empty())
+                            .count(),
+                        windows: result
+                            .windows
+                            .iter()
+                            .map(|w| WindowView {
+                                start: w.start.to_string(),
+                                end: w.end.to_string(),
+                                count: w.occurrences.len(),
+                                state: match (w.occurrences.is_empty(), w.pending) {
+                                    (false, _) => "met",
+                                    (true, true) => "pending",
+                                    (true, false) => "missed",
+                                },
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+            policies: a.workspace.policies.len(),
+            evidence: a.workspace.evidence.len(),
+            stale_evidence: a.evidence_stale.iter().filter(|&&s| s).count(),
+            evidence_bytes: human_size(a.workspace.evidence.iter().map(|e| e.size).sum()),
+        };
+        self.page(
+            "index.html",
+            format!("{} — {}", a.config.organization.name, a.config.period.name),
+            dashboard,
+        )
+    }
+
+    pub fn framework(&self, framework: usize) -> Value {
+        #[derive(Serialize)]
+        struct GroupView<'a> {
+            id: &'a str,
+            title: &'a str,
+            controls: Vec<Row<'a>>,
+        }
+        #[derive(Serialize)]
+        struct Row<'a> {
+            control: ControlRef<'a>,
+            policies: usize,
+            evidence: usize,
+            reason: &'a str,
+        }
+        #[derive(Serialize)]
+        struct FrameworkPage<'a> {
+            summary: FrameworkSummary<'a>,
+            description: Option<&'a str>,
+            version: Option<&'a str>,
+            source: Option<&'a str>,
+            groups: Vec<GroupView<'a>>,
+        }
+        let f = &self.a.workspace.catalog.frameworks()[framework];
+        let counts = self
+            .a
+            .by_framework
+            .iter()
+            .find(|(i, _)| *i == framework)
+            .map(|(_, c)| *c)
+            .unwrap_or_default();
+        let rows: Vec<(&Option<String>, Row<'a>)> = self
+            .a
+            .controls
+            .iter()
+            .filter(|c| c.control.framework_index() == framework)
+            .map(|c: &'a ControlAssessment| {
+                (
+                    &self.a.workspace.catalog.control(c.control).group,
+                    Row {
+                        control: self.control_ref(c.control),
+                        policies: c.policies.len(),
+                        evidence: c.evidence.len(),
+                        reason: &c.reason,
+                    },
+                )
+            })
+            .collect();
+        let mut groups: Vec<GroupView<'a>> = f
+            .groups
+            .iter()
+            .map(|g| GroupView {
+                id: &g.id,
+                title: &g.title,
+                controls: Vec::new(),
+            })
+            .collect();
+        let mut ungrouped = Vec::new();
+        for (group, row) in rows {
+            match groups.iter_mut().find(|g| Some(g.id) == group.as_deref()) {
+                Some(g) => g.controls.push(row),
+                None => ungrouped.push(row),
+            }
+        }
+        if !ungrouped.is_empty() {
+            groups.push(GroupView {
+                id: "other",
+                title: "Other controls",
+                controls: ungrouped,
+            });
+        }
+        groups.retain(|g| !g.controls.is_empty());
+        let page = FrameworkPage {
+            summary: self.framework_summary(framework, counts),
+            description: f.description.as_deref(),
+            version: f.version.as_deref(),
+            source: f.file.as_deref(),
+            groups,
+        };
+        self.page(&self.framework_path(framework), f.name.clone(), page)
+    }
+
+    pub fn control(&self, index: usize) -> Value {
+        #[derive(Serialize)]
+        struct RelatedView<'a> {
+            control: ControlRef<'a>,
+            source: &'a str,
+            /// The newest few; the related control's page lists them all.
+            evidence: Vec<EvidenceRef<'a>>,
+            evidence_total: usize,
+        }
+        #[derive(Serialize)]
+        struct ScheduleRef<'a> {
+            name: &'a str,
+            every: String,
+            met: usize,
+            windows: usize,
+        }
+        #[derive(Serialize)]
+        struct ControlPage<'a> {
+            control: ControlRef<'a>,
+            description: &'a str,
+            group: Option<&'a str>,
+            framework_name: &'a str,
+            framework_href: String,
+            reason: &'a str,
+            policies: Vec<PolicyRef<'a>>,
+            evidence: Vec<EvidenceRef<'a>>,
+            related: Vec<RelatedView<'a>>,
+            schedules: Vec<ScheduleRef<'a>>,
+        }
+        let a = self.a;
+        let assessed = &a.controls[index];
+        let catalog = &a.workspace.catalog;
+        let control = catalog.control(assessed.control);
+        let framework = catalog.framework_of(assessed.control);
+        let group = control
+            .group
+            .as_ref()
+            .and_then(|g| framework.groups.iter().find(|fg| &fg.id == g))
+            .map(|g| g.title.as_str());
+        let page = ControlPage {
+            control: self.control_ref(assessed.control),
+            description: &control.description,
+            group,
+            framework_name: &framework.name,
+            framework_href: href(&self.framework_path(assessed.control.framework_index())),
+            reason: &assessed.reason,
+            policies: assessed
+                .policies
+                .iter()
+                .map(|&i| self.policy_ref(i))
+                .collect(),
+            evidence: self
+                .newest_first(&assessed.evidence)
+                .into_iter()
+                .map(|i| {
+                    let via = a.workspace.evidence[i]
+                        .controls
+                        .iter()
+                        .find(|m| m.control == assessed.control)
+                        .map(|m| self.via_text(m.via));
+                    self.evidence_ref(i, via)
+                })
+                .collect(),
+            related: assessed
+                .related
+                .iter()
+                .map(|r| RelatedView {
+                    control: self.control_ref(r.control),
+                    source: &r.source,
+                    evidence: self
+                        .newest_first(&r.evidence)
+                        .into_iter()
+                        .take(RELATED_SHOWN)
+                        .map(|i| self.evidence_ref(i, None))
+                        .collect(),
+                    evidence_total: r.evidence.len(),
+                })
+                .collect(),
+            schedules: a
+                .schedules
+                .iter()
+                .filter(|s| {
+                    a.config.schedules[s.schedule]
+                        .controls
+                        .contains(&assessed.control)
+                })
+                .map(|s| ScheduleRef {
+                    name: &a.config.schedules[s.schedule].name,
+                    every: a.config.schedules[s.schedule].every.to_string(),
+                    met: s
+                        .windows
+                        .iter()
+                        .filter(|w| !w.occurrences.is_empty())
+                        .count(),
+                    windows: s.windows.len(),
+                })
+                .collect(),
+        };
+        let title = format!("{} {}", catalog.display_id(assessed.control), control.title);
+        self.page(&self.control_path(index), title, page)
+    }
+
+    pub fn policy(&self, index: usize) -> Value {
+        #[derive(Serialize)]
+        struct PolicyPage<'a> {
+            policy: PolicyRef<'a>,
+            path: &'a str,
+            approved_by: Option<&'a str>,
+            approved_on: Option<String>,
+            review_every: String,
+            classification: &'a str,
+            description: Option<&'a str>,
+            controls: Vec<ControlRef<'a>>,
+            body: String,
+        }
+        let policy = &self.a.workspace.policies[index];
+        let page = PolicyPage {
+            policy: self.policy_ref(index),
+            path: &policy.path,
+            approved_by: policy.approved_by.as_deref(),
+            approved_on: policy.approved_on.map(|d| d.to_string()),
+            review_every: policy.review_every.to_string(),
+            classification: policy.classification.as_str(),
+            description: policy.description.as_deref(),
+            controls: policy
+                .controls
+                .iter()
+                .map(|&k| self.control_ref(k))
+                .collect(),
+            body: markdown::to_html(&policy.body),
+        };
+        self.page(&self.policy_path(index), policy.title.clone(), page)
+    }
+
+    pub fn policy_list(&self) -> Value {
+        let policies: Vec<PolicyRef<'a>> = (0..self.a.workspace.policies.len())
+            .map(|i| self.policy_ref(i))
+            .collect();
+        self.page("policies.html", "Policies".to_string(), policies)
+    }
+
+    pub fn evidence_list(&self) -> Value {
+        let evidence: Vec<EvidenceRef<'a>> = (0..self.a.workspace.evidence.len())
+            .map(|i| self.evidence_ref(i, None))
+            .collect();
+        self.page("evidence.html", "Evidence".to_string(), evidence)
+    }
+
+    /// Writes the redacted copy of evidence item `index`, then its page.
+    pub fn evidence(&self, index: usize, output: &Output) -> anyhow::Result<Value> {
+        #[derive(Serialize)]
+        struct Mapping<'a> {
+            control: ControlRef<'a>,
+            via: String,
+        }
+        #[derive(Serialize)]
+        struct EvidencePage<'a> {
+            item: EvidenceRef<'a>,
+            description: Option<&'a str>,
+            kind_id: &'a str,
+            sha256: &'a str,
+            size_bytes: u64,
+            collected_at: String,
+            collected_at_source: &'a str,
+            provenance: String,
+            max_age: Option<String>,
+            expires: Option<String>,
+            mappings: Vec<Mapping<'a>>,
+            default_controls: &'static [&'static str],
+            summary: Vec<(String, String)>,
+            raw_href: String,
+            file_name: &'a str,
+            text: bool,
+            redactions: usize,
+            preview: Option<String>,
+            preview_truncated: bool,
+        }
+        let item = &self.a.workspace.evidence[index];
+        let source = self.a.workspace.root.join(&item.path);
+        let raw = self.raw_path(index);
+        let copy = write_raw_copy(output, &raw, &source, item)?;
+        let (preview, preview_truncated) = if copy.text {
+            preview_of(&output_path(output, &raw))?
+        } else {
+            (None, false)
+        };
+        let page = EvidencePage {
+            item: self.evidence_ref(index, None),
+            description: item.description.as_deref(),
+            kind_id: item.kind.as_str(),
+            sha256: &item.sha256,
+            size_bytes: item.size,
+            collected_at: time(item.collected_at),
+            collected_at_source: match item.collected_at_source {
+                crate::workspace::TimeSource::Sidecar => "its sidecar",
+                crate::workspace::TimeSource::FrontMatter => "its front matter",
+                crate::workspace::TimeSource::Content => "the time recorded in the file",
+                crate::workspace::TimeSource::GitCommit => "the git commit that added it",
+                crate::workspace::TimeSource::FileModified => "the file's modification time",
+            },
+            provenance: match &item.provenance {
+                Provenance::Stated { source } => source.clone(),
+                Provenance::Git {
+                    commit,
+                    author,
+                    time,
+                } => {
+                    format!(
+                        "Added by hand by {author} in commit {} on {}",
+                        &commit[..commit.len().min(12)],
+                        time.date_naive()
+                    )
+                }
+                Provenance::Untracked => "Not committed to git".to_string(),
+            },
+            max_age: item.max_age.map(|m| m.to_string()),
+            expires: item.expires.map(|e| e.date_naive().to_string()),
+            mappings: item
+                .controls
+                .iter()
+                .map(|m| Mapping {
+                    control: self.control_ref(m.control),
+                    via: self.via_text(m.via),
+                })
+                .collect(),
+            default_controls: item.kind.default_controls(),
+            summary: summary_rows(&item.summary),
+            raw_href: format!("{}{}", root_of(&self.evidence_path(index)), href(&raw)),
+            file_name: item.path.rsplit('/').next().unwrap_or(&item.path),
+            text: copy.text,
+            redactions: copy.redactions,
+            preview,
+            preview_truncated,
+        };
+        let title = item.title.clone().unwrap_or_else(|| item.path.clone());
+        Ok(self.page(&self.evidence_path(index), title, page))
+    }
+
+    /// `window.AUDITBOOK_INDEX = [[kind, title, href, text], …];`
+    pub fn search_index_js(&self) -> String {
+        let a = self.a;
+        let catalog = &a.workspace.catalog;
+        let mut entries: Vec<[String; 4]> = Vec::new();
+        for (i, c) in a.controls.iter().enumerate() {
+            let control = catalog.control(c.control);
+            entries.push([
+                "control".into(),
+                format!("{} {}", catalog.display_id(c.control), control.title),
+                href(&self.control_path(i)),
+                control.description.clone(),
+            ]);
+        }
+        for (i, p) in a.workspace.policies.iter().enumerate() {
+            entries.push([
+                "policy".into(),
+                p.title.clone(),
+                href(&self.policy_path(i)),
+                format!(
+                    "{} {} {}",
+                    p.id,
+                    p.description.as_deref().unwrap_or(""),
+                    markdown::to_text(&p.body)
+                ),
+            ]);
+        }
+        for (i, e) in a.workspace.evidence.iter().enumerate() {
+            entries.push([
+                "evidence".into(),
+                e.title.clone().unwrap_or_else(|| e.path.clone()),
+                href(&self.evidence_path(i)),
+                format!(
+                    "{} {} {}",
+                    e.path,
+                    e.kind.label(),
+                    e.description.as_deref().unwrap_or("")
+                ),
+            ]);
+        }
+        let json = serde_json::to_string(&entries).expect("strings serialize");
+        // `</script>` cannot occur in a separate file's JSON, but `<!--` and
+        // line separators are escaped anyway so the file is safe as JS.
+        let json = json
+            .replace('<', "\\u003c")
+            .replace('\u{2028}', "\\u2028")
+            .replace('\u{2029}', "\\u2029");
+        format!("window.AUDITBOOK_INDEX = {json};\n")
+    }
+}
+
+fn output_path(output: &Output, relative: &str) -> std::path::PathBuf {
+    output.root().join(relative)
+}
+
+/// Writes the copy of an evidence file that the portal links: text
+/// redacted line by line, binary files unchanged.
+fn write_raw_copy(
+    output: &Output,
+    raw: &str,
+    source: &std::path::Path,
+    item: &Evidence,
+) -> anyhow::Result<RawCopy> {
+    let mut head = [0u8; 8192];
+    let read = File::open(source)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", source.display()))?;
+    let text = !head[..read].contains(&0);
+    if !text {
+        output.copy(raw, source, &item.sha256, item.size)?;
+        return Ok(RawCopy {
+            text: false,
+            redactions: 0,
+        });
+    }
+    let mut redactor = crate::redact::Redactor::new();
+    let mut redactions = 0;
+    output.write_lines(raw, source, |line, out| {
+        let (clean, n) = redactor.redact_bytes(line);
+        redactions += n;
+        out.extend_from_slice(&clean);
+    })?;
+    Ok(RawCopy {
+        text: true,
+        redactions,
+    })
+}
+
+/// The first lines of an (already redacted) text file.
+fn preview_of(path: &std::path::Path) -> anyhow::Result<(Option<String>, bool)> {
+    let mut file =
+        File::open(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let mut buffer = Vec::with_capacity(PREVIEW_BYTES);
+    (&mut file)
+        .take(PREVIEW_BYTES as u64 + 1)
+        .read_to_end(&mut buffer)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let mut truncated = buffer.len() > PREVIEW_BYTES;
+    buffer.truncate(PREVIEW_BYTES);
+    let text = String::from_utf8_lossy(&buffer);
+    let mut lines: Vec<&str> = text.lines().collect();
+    if lines.len() > PREVIEW_LINES {
+        lines.truncate(PREVIEW_LINES);
+        truncated = true;
+    }
+    Ok((Some(lines.join("\n")), truncated))
+}
+
+/// A summary as label/value rows for the evidence page.
+fn summary_rows(summary: &crate::evidence::Summary) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(summary) {
+        flatten(&mut rows, "", &serde_json::Value::Object(map));
+    }
+    rows
+}
+
+fn flatten(rows: &mut Vec<(String, String)>, prefix: &str, value: &serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                let label = if prefix.is_empty() {
+                    key.replace('_', " ")
+                } else {
+                    format!("{prefix} {}", key.replace('_', " "))
+                };
+                flatten(rows, &label, value);
+            }
+        }
+        serde_json::Value::Array(items) if items.iter().all(|i| !i.is_object()) => rows.push((
+            prefix.to_string(),
+            items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
+        serde_json::Value::Array(items) => {
+            rows.push((prefix.to_string(), format!("{} entries", items.len())))
+        }
+        serde_json::Value::String(s) => rows.push((prefix.to_string(), s.clone())),
+        serde_json::Value::Null => rows.push((prefix.to_string(), "—".to_string())),
+        other => rows.push((prefix.to_string(), other.to_string())),
+    }
+}

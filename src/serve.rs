@@ -1,0 +1,187 @@
+//! `auditbook serve`: a small static file server on 127.0.0.1 for the site
+//! folder, and a watcher that tells when the workspace changed.
+//!
+//! The portal needs no server code, so this serves files and nothing else:
+//! GET and HEAD, paths confined to the site folder, no directory listings.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+
+/// Serves `root` on `listener` until the process ends, one thread per
+/// connection.
+pub fn serve_forever(listener: TcpListener, root: PathBuf) {
+    for stream in listener.incoming().flatten() {
+        let root = root.clone();
+        std::thread::spawn(move || {
+            let _ = handle(stream, &root);
+        });
+    }
+}
+
+fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    // Drain the headers; nothing in them changes the answer.
+    let mut header = String::new();
+    while reader.read_line(&mut header)? > 2 {
+        header.clear();
+    }
+    let mut parts = request_line.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    if method != "GET" && method != "HEAD" {
+        return respond(
+            &mut stream,
+            405,
+            "text/plain",
+            b"method not allowed\n",
+            method == "HEAD",
+        );
+    }
+    match resolve(root, target) {
+        Some(path) => match std::fs::read(&path) {
+            Ok(body) => respond(
+                &mut stream,
+                200,
+                content_type(&path),
+                &body,
+                method == "HEAD",
+            ),
+            Err(_) => respond(
+                &mut stream,
+                404,
+                "text/plain",
+                b"not found\n",
+                method == "HEAD",
+            ),
+        },
+        None => respond(
+            &mut stream,
+            404,
+            "text/plain",
+            b"not found\n",
+            method == "HEAD",
+        ),
+    }
+}
+
+/// The file a request path names inside `root`, or `None` when it names
+/// nothing there (or tries to leave it).
+fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
+    let path = target.split(['?', '#']).next().unwrap_or("/");
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()?;
+    let mut resolved = root.to_path_buf();
+    for component in Path::new(decoded.trim_start_matches('/')).components() {
+        match component {
+            Component::Normal(part) => resolved.push(part),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    if resolved.is_dir() {
+        resolved.push("index.html");
+    }
+    resolved.is_file().then_some(resolved)
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        // Raw evidence downloads as a file, whatever it holds: it must never
+        // be interpreted as a page of the portal.
+        _ => "application/octet-stream",
+    }
+}
+
+fn respond(
+    stream: &mut TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    head: bool,
+) -> std::io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        _ => "Method Not Allowed",
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    if !head {
+        stream.write_all(body)?;
+    }
+    stream.flush()
+}
+
+/// A cheap fingerprint of the workspace's inputs: every file's path, size
+/// and modification time. Two equal fingerprints mean nothing to rebuild.
+pub fn fingerprint(workspace: &Path) -> anyhow::Result<Vec<(PathBuf, u64, SystemTime)>> {
+    let mut files = Vec::new();
+    let config = workspace.join(crate::config::FILE_NAME);
+    let mut roots = vec![config];
+    for dir in ["policies", "evidence", "catalogs", "templates"] {
+        roots.push(workspace.join(dir));
+    }
+    for root in roots {
+        if !root.exists() {
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+            let entry = entry.with_context(|| format!("cannot list {}", root.display()))?;
+            if entry.file_type().is_file() {
+                let metadata = entry
+                    .metadata()
+                    .with_context(|| format!("cannot read {}", entry.path().display()))?;
+                files.push((
+                    entry.into_path(),
+                    metadata.len(),
+                    metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                ));
+            }
+        }
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_cannot_leave_the_site() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("2026")).unwrap();
+        std::fs::write(dir.path().join("index.html"), "x").unwrap();
+        std::fs::write(dir.path().join("2026/index.html"), "y").unwrap();
+        assert_eq!(
+            resolve(dir.path(), "/"),
+            Some(dir.path().join("index.html"))
+        );
+        assert_eq!(
+            resolve(dir.path(), "/2026/"),
+            Some(dir.path().join("2026/index.html"))
+        );
+        assert_eq!(
+            resolve(dir.path(), "/2026/index.html?x=1"),
+            Some(dir.path().join("2026/index.html"))
+        );
+        assert_eq!(resolve(dir.path(), "/../etc/passwd"), None);
+        assert_eq!(resolve(dir.path(), "/%2e%2e/etc/passwd"), None);
+        assert_eq!(resolve(dir.path(), "/missing.html"), None);
+    }
+}

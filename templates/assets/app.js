@@ -1,0 +1,105 @@
+// auditbook portal: search over the prebuilt index, entirely offline.
+// The index (assets/search-index.js) is loaded on first use, as a script
+// rather than fetched, because fetch() does not work from file://.
+(function () {
+  "use strict";
+  var input = document.getElementById("search-input");
+  var list = document.getElementById("search-results");
+  var root = document.body.getAttribute("data-root") || "";
+  var index = null;
+  var loading = false;
+  if (!input || !list) return;
+
+  function loadIndex() {
+    if (index || loading) return;
+    loading = true;
+    var script = document.createElement("script");
+    script.src = root + "assets/search-index.js";
+    script.onload = function () {
+      index = window.AUDITBOOK_INDEX || [];
+      render(input.value);
+    };
+    document.head.appendChild(script);
+  }
+
+  var prepared = null;
+  function prepare() {
+    if (prepared) return prepared;
+    prepared = index.map(function (entry) {
+      return { kind: entry[0], title: entry[1], href: entry[2], title_lc: entry[1].toLowerCase(), text_lc: entry[3].toLowerCase() };
+    });
+    return prepared;
+  }
+
+  function search(query) {
+    var terms = query.toLowerCase().split(/\s+/).filter(Boolean);
+    if (!terms.length) return [];
+    var hits = [];
+    prepare().forEach(function (entry) {
+      var score = 0;
+      for (var i = 0; i < terms.length; i++) {
+        var inTitle = entry.title_lc.indexOf(terms[i]) !== -1;
+        if (!inTitle && entry.text_lc.indexOf(terms[i]) === -1) return;
+        score += inTitle ? 3 : 1;
+      }
+      hits.push({ entry: entry, score: score });
+    });
+    hits.sort(function (a, b) { return b.score - a.score || a.entry.title.localeCompare(b.entry.title); });
+    return hits.slice(0, 30);
+  }
+
+  function render(query) {
+    if (!index) { loadIndex(); return; }
+    while (list.firstChild) list.removeChild(list.firstChild);
+    if (!query.trim()) { list.hidden = true; return; }
+    var hits = search(query);
+    if (!hits.length) {
+      var none = document.createElement("li");
+      none.className = "none";
+      none.textContent = "No match for \u201c" + query + "\u201d";
+      list.appendChild(none);
+    }
+    hits.forEach(function (hit) {
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = root + hit.entry.href;
+      var kind = document.createElement("span");
+      kind.className = "kind";
+      kind.textContent = hit.entry.kind;
+      a.appendChild(kind);
+      a.appendChild(document.createTextNode(hit.entry.title));
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+    list.hidden = false;
+  }
+
+  var timer = null;
+  input.addEventListener("focus", loadIndex);
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () { render(input.value); }, 80);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") {
+      var first = list.querySelector("a");
+      if (first) { event.preventDefault(); window.location.href = first.href; }
+    } else if (event.key === "ArrowDown") {
+      var link = list.querySelector("a");
+      if (link) { event.preventDefault(); link.focus(); }
+    } else if (event.key === "Escape") {
+      list.hidden = true;
+    }
+  });
+  list.addEventListener("keydown", function (event) {
+    var current = document.activeElement;
+    if (!current || current.tagName !== "A") return;
+    var item = current.parentElement;
+    if (event.key === "ArrowDown" && item.nextElementSibling) { event.preventDefault(); item.nextElementSibling.querySelector("a").focus(); }
+    if (event.key === "ArrowUp") { event.preventDefault(); (item.previousElementSibling ? item.previousElementSibling.querySelector("a") : input).focus(); }
+    if (event.key === "Escape") { list.hidden = true; input.focus(); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "/" && document.activeElement !== input) { event.preventDefault(); input.focus(); }
+  });
+})();

@@ -1,0 +1,96 @@
+//! `auditbook serve`: serves the built site on 127.0.0.1 and rebuilds on
+//! change.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use support::Sandbox;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn get(address: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn serves_the_site_and_rebuilds_on_change() {
+    let sandbox = Sandbox::fixture("valid");
+    let mut child = support::auditbook()
+        .args([
+            "-C",
+            sandbox.path().to_str().unwrap(),
+            "serve",
+            "--port",
+            "0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let address = loop {
+        let line = lines.next().expect("serve printed its URL").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+    assert!(address.starts_with("127.0.0.1:"), "{address}");
+    std::thread::spawn(move || for _ in lines {});
+
+    let (status, body) = get(&address, "/2026/index.html");
+    assert_eq!(status, 200);
+    assert!(body.contains("Fixture Co"));
+    assert_eq!(get(&address, "/").0, 200);
+    assert_eq!(get(&address, "/../auditbook.toml").0, 404);
+    assert_eq!(get(&address, "/2026/no-such-page.html").0, 404);
+
+    let policy = sandbox.path().join("policies/access.md");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(
+        &policy,
+        text.replace(
+            "least privilege",
+            "least privilege and zero standing access",
+        ),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body) = get(&address, "/2026/policies/access.html");
+        if body.contains("zero standing access") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the change was not rebuilt within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(server);
+}
