@@ -13,7 +13,7 @@ use super::{Global, EXIT_OK, EXIT_PROBLEMS};
 /// Builds (or publishes) the portal. A workspace with errors is not built:
 /// its errors are printed and the exit code is 1, as `check` would.
 pub fn run(global: &Global, options: &BuildOptions) -> anyhow::Result<u8> {
-    let workspace = super::load(global)?;
+    let workspace = super::load(global, true)?;
     let assessment = assess::assess(&workspace);
     let painter = Painter {
         enabled: global.color,

@@ -25,7 +25,7 @@ pub struct CheckOptions {
 /// Runs the check and returns the exit code: 0 without errors, 1 with
 /// errors (or warnings under `--strict`).
 pub fn run(global: &Global, options: &CheckOptions) -> anyhow::Result<u8> {
-    let workspace = super::load(global)?;
+    let workspace = super::load(global, false)?;
     let assessment = assess::assess(&workspace);
     let mut load_diagnostics = workspace.diagnostics.clone();
     load_diagnostics.sort();
@@ -33,8 +33,9 @@ pub fn run(global: &Global, options: &CheckOptions) -> anyhow::Result<u8> {
         .as_ref()
         .map_or(&load_diagnostics, |a| &a.diagnostics);
 
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Buffered: stdout flushes at every newline, and a large workspace's
+    // report has millions of them.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     match options.format {
         Format::Json => {
             let report = match &assessment {

@@ -23,12 +23,13 @@ pub struct Global {
 }
 
 /// Loads the workspace the global options name, with a progress bar on a
-/// terminal.
-pub fn load(global: &Global) -> anyhow::Result<crate::workspace::Workspace> {
+/// terminal; `details` keeps what only the portal shows.
+pub fn load(global: &Global, details: bool) -> anyhow::Result<crate::workspace::Workspace> {
     crate::workspace::Workspace::load(
         &global.workspace,
         crate::workspace::LoadOptions {
             progress: global.progress,
+            details,
         },
     )
 }

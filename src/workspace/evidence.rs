@@ -167,7 +167,14 @@ pub fn load_all(
     let facts: Vec<std::io::Result<Facts>> = files
         .par_iter()
         .map(|(_, path)| {
-            let facts = evidence::read(path);
+            let mut facts = evidence::read(path);
+            if !options.details {
+                // Only the portal shows details; dropping them here keeps
+                // memory for a large workspace's check small.
+                if let Ok(facts) = &mut facts {
+                    facts.details = Default::default();
+                }
+            }
             progress.inc(1);
             facts
         })

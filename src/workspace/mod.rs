@@ -38,6 +38,9 @@ pub struct Workspace {
 pub struct LoadOptions {
     /// Show a progress bar while hashing (only on a terminal).
     pub progress: bool,
+    /// Keep each evidence item's details (findings tables, failing tests,
+    /// log excerpts) for the portal; `check` does not need them.
+    pub details: bool,
 }
 
 impl Workspace {
