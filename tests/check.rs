@@ -388,6 +388,19 @@ fn init_creates_a_workspace_that_checks_clean() {
         .all(|d| d["severity"] == "warning"));
     assert_eq!(report["policies"].as_array().unwrap().len(), 2);
 
+    // It builds at once.
+    let build = support::auditbook()
+        .args(["-C", dir.to_str().unwrap(), "build"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        build.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    assert!(dir.join("site/2026/index.html").is_file());
+
     // A second init refuses rather than overwrite.
     let again = Sandbox::empty().run(&["init", dir.to_str().unwrap()]);
     assert_eq!(again.code, 2);
