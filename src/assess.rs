@@ -8,7 +8,7 @@
 //! (`SOURCE_DATE_EPOCH`, else today) is pending rather than missed, so a
 //! mid-year check does not flag December's activity in November.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::catalog::ControlKey;
 use crate::config::{Config, Period, Schedule};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Position};
+use crate::evidence::Details;
 use crate::workspace::{Evidence, Workspace};
 
 /// A control's standing at the end of the period.
@@ -117,6 +118,31 @@ impl ScheduleResult {
     }
 }
 
+/// How many people acknowledged a policy's current version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyAcknowledgement {
+    /// Index into `Workspace::policies`.
+    pub policy: usize,
+    /// The policy's current version.
+    pub version: String,
+    /// People who acknowledged the current version.
+    pub acknowledged: usize,
+    /// People who acknowledged an earlier (other) version, but not this one.
+    pub other_version: usize,
+    /// Everyone named in any acknowledgement file.
+    pub people: usize,
+}
+
+impl PolicyAcknowledgement {
+    /// `acknowledged` of `people` in whole percent, rounded half up.
+    pub fn percent(&self) -> u32 {
+        if self.people == 0 {
+            return 0;
+        }
+        ((200 * self.acknowledged + self.people) / (2 * self.people)) as u32
+    }
+}
+
 /// Count of controls per status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct StatusCounts {
@@ -178,6 +204,10 @@ pub struct Assessment<'w> {
     pub summary: StatusCounts,
     /// Coverage per framework in scope: (framework index, counts).
     pub by_framework: Vec<(usize, StatusCounts)>,
+    /// Per policy (in `Workspace::policies` order), the share of people who
+    /// acknowledged its current version; empty when the workspace holds no
+    /// acknowledgement evidence.
+    pub acknowledgements: Vec<PolicyAcknowledgement>,
     /// The diagnostics of loading and assessing, sorted.
     pub diagnostics: Diagnostics,
 }
@@ -297,6 +327,8 @@ pub fn assess(workspace: &Workspace) -> Option<Assessment<'_>> {
         .collect::<Vec<_>>();
     schedule_diagnostics(config, &schedules, &mut diagnostics);
 
+    let acknowledgements = acknowledgements(workspace);
+
     diagnostics.sort();
     Some(Assessment {
         workspace,
@@ -307,8 +339,72 @@ pub fn assess(workspace: &Workspace) -> Option<Assessment<'_>> {
         schedules,
         summary,
         by_framework,
+        acknowledgements,
         diagnostics,
     })
+}
+
+/// For each policy, who acknowledged its current version, out of everyone
+/// named in any acknowledgement file. A file names a policy by its id
+/// (`security/access-control`; a leading `policies/` and a trailing `.md`
+/// are ignored) and a version, compared as written (a leading `v` aside).
+fn acknowledgements(workspace: &Workspace) -> Vec<PolicyAcknowledgement> {
+    fn policy_id(text: &str) -> &str {
+        let text = text.trim();
+        let text = text.strip_prefix("policies/").unwrap_or(text);
+        text.strip_suffix(".md").unwrap_or(text)
+    }
+    fn version(text: &str) -> &str {
+        let text = text.trim();
+        text.strip_prefix(['v', 'V']).unwrap_or(text)
+    }
+    let mut any = false;
+    let mut people: BTreeSet<&str> = BTreeSet::new();
+    // (policy id, version) -> people
+    let mut by_version: HashMap<(&str, &str), BTreeSet<&str>> = HashMap::new();
+    for item in &workspace.evidence {
+        let Details::Acknowledgements {
+            people: named,
+            versions,
+            ..
+        } = &item.details
+        else {
+            continue;
+        };
+        any = true;
+        people.extend(named.iter().map(String::as_str));
+        for v in versions {
+            by_version
+                .entry((policy_id(&v.policy), version(&v.version)))
+                .or_default()
+                .extend(v.people.iter().map(String::as_str));
+        }
+    }
+    if !any {
+        return Vec::new();
+    }
+    workspace
+        .policies
+        .iter()
+        .enumerate()
+        .map(|(index, policy)| {
+            let current = version(&policy.version);
+            let acknowledged = by_version.get(&(policy.id.as_str(), current));
+            let others: BTreeSet<&str> = by_version
+                .iter()
+                .filter(|((id, v), _)| *id == policy.id && *v != current)
+                .flat_map(|(_, who)| who.iter().copied())
+                .filter(|who| !acknowledged.is_some_and(|a| a.contains(who)))
+                .collect();
+            PolicyAcknowledgement {
+                policy: index,
+                version: policy.version.clone(),
+                acknowledged: acknowledged.map_or(0, BTreeSet::len),
+                other_version: others.len(),
+                people: people.len(),
+            }
+        })
+        .collect()
 }
 
 /// The status of a control in scope and why.
@@ -557,5 +653,29 @@ fn schedule_diagnostics(
                 )),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acknowledgement_share_rounds_half_up() {
+        let share = |acknowledged, people| {
+            PolicyAcknowledgement {
+                policy: 0,
+                version: "1".into(),
+                acknowledged,
+                other_version: 0,
+                people,
+            }
+            .percent()
+        };
+        assert_eq!(share(2, 3), 67);
+        assert_eq!(share(1, 3), 33);
+        assert_eq!(share(1, 8), 13);
+        assert_eq!(share(3, 3), 100);
+        assert_eq!(share(0, 0), 0);
     }
 }

@@ -1,13 +1,14 @@
 //! Access review CSVs (`system,account,reviewer,decision,date`): how many
 //! entries, systems, accounts and reviewers, the decisions taken
 //! (lower-cased; an empty decision is `undecided`), and the dates the
-//! review spans.
+//! review spans. The details list the entries whose decision is not
+//! `keep`: what the review changed, or left undecided.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
 
-use super::common::{csv_date, next_row, open_csv, DateRange, Parsed, Problem};
-use super::details::Details;
+use super::common::{csv_date, next_row, open_csv, truncate, DateRange, Parsed, Problem};
+use super::details::{AccessChange, Details, MAX_ACCESS_CHANGES, MESSAGE_LEN};
 use super::summary::Summary;
 
 pub fn parse(reader: &mut dyn BufRead) -> Result<Parsed, Problem> {
@@ -22,6 +23,8 @@ pub fn parse(reader: &mut dyn BufRead) -> Result<Parsed, Problem> {
     let mut reviewers = HashSet::new();
     let mut decisions: BTreeMap<String, u64> = BTreeMap::new();
     let mut dates = DateRange::default();
+    let mut changes = Vec::new();
+    let mut omitted = 0u64;
     let mut record = csv::StringRecord::new();
     while let Some(line) = next_row(&mut csv, &mut record)? {
         entries = entries.saturating_add(1);
@@ -41,9 +44,23 @@ pub fn parse(reader: &mut dyn BufRead) -> Result<Parsed, Problem> {
         } else {
             decision
         };
+        let date = csv_date(columns.get(&record, 4), line, "date")?;
+        dates.add(date);
+        if decision != "keep" {
+            if changes.len() < MAX_ACCESS_CHANGES {
+                changes.push(AccessChange {
+                    system: truncate(system, MESSAGE_LEN),
+                    account: truncate(account, MESSAGE_LEN),
+                    reviewer: truncate(reviewer, MESSAGE_LEN),
+                    decision: truncate(&decision, MESSAGE_LEN),
+                    date: date.map(|d| d.to_string()),
+                });
+            } else {
+                omitted = omitted.saturating_add(1);
+            }
+        }
         let n = decisions.entry(decision).or_insert(0);
         *n = n.saturating_add(1);
-        dates.add(csv_date(columns.get(&record, 4), line, "date")?);
     }
     let (first_date, last_date) = dates.strings();
     Ok(Parsed {
@@ -56,7 +73,7 @@ pub fn parse(reader: &mut dyn BufRead) -> Result<Parsed, Problem> {
             first_date,
             last_date,
         },
-        details: Details::None,
+        details: Details::AccessChanges { changes, omitted },
         observed_at: dates.observed_at(),
     })
 }
@@ -75,6 +92,20 @@ mod tests {
             json!({"entries": 3, "systems": 2, "accounts": 3, "reviewers": 2,
                    "decisions": {"keep": 1, "revoke": 1, "undecided": 1},
                    "first_date": "2026-01-30", "last_date": "2026-02-16"})
+        );
+        let Details::AccessChanges { changes, omitted } = parsed.details else {
+            panic!("{:?}", parsed.details)
+        };
+        assert_eq!(omitted, 0);
+        assert_eq!(
+            changes
+                .iter()
+                .map(|c| (c.account.as_str(), c.decision.as_str(), c.date.as_deref()))
+                .collect::<Vec<_>>(),
+            [
+                ("carol", "revoke", Some("2026-02-16")),
+                ("alice", "undecided", Some("2026-01-30"))
+            ]
         );
     }
 

@@ -1,20 +1,22 @@
 //! Policy acknowledgement CSVs (`person,policy,policy_version,date`): for
 //! each policy version, how many distinct people acknowledged it, so that
 //! a later stage can give each policy the share of people who acknowledged
-//! its current version; and the people and dates overall.
+//! its current version; and the people and dates overall. The details
+//! name the people (within caps), so that the assessment can count each
+//! person once across files.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
 
 use super::common::{csv_date, next_row, open_csv, DateRange, Parsed, Problem};
-use super::details::Details;
+use super::details::{AckVersion, Details, MAX_ACK_PEOPLE, MAX_ACK_VERSIONS};
 use super::summary::{AckPolicy, Summary};
 
 pub fn parse(reader: &mut dyn BufRead) -> Result<Parsed, Problem> {
     let (mut csv, columns) =
         open_csv(reader, &["person", "policy", "policy_version", "date"], &[])?;
     let mut acknowledgements = 0u64;
-    let mut people: HashSet<String> = HashSet::new();
+    let mut people: BTreeSet<String> = BTreeSet::new();
     let mut by_version: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     let mut dates = DateRange::default();
     let mut record = csv::StringRecord::new();
@@ -38,22 +40,39 @@ pub fn parse(reader: &mut dyn BufRead) -> Result<Parsed, Problem> {
         dates.add(csv_date(columns.get(&record, 3), line, "date")?);
     }
     let (first_date, last_date) = dates.strings();
+    let truncated = people.len() > MAX_ACK_PEOPLE
+        || by_version.len() > MAX_ACK_VERSIONS
+        || by_version.values().any(|p| p.len() > MAX_ACK_PEOPLE);
+    let policies = by_version
+        .iter()
+        .map(|((policy, version), people)| AckPolicy {
+            policy: policy.clone(),
+            version: version.clone(),
+            people: people.len() as u64,
+        })
+        .collect();
+    let versions = by_version
+        .into_iter()
+        .take(MAX_ACK_VERSIONS)
+        .map(|((policy, version), people)| AckVersion {
+            policy,
+            version,
+            people: people.into_iter().take(MAX_ACK_PEOPLE).collect(),
+        })
+        .collect();
     Ok(Parsed {
         summary: Summary::Acknowledgement {
             people: people.len() as u64,
             acknowledgements,
-            policies: by_version
-                .into_iter()
-                .map(|((policy, version), people)| AckPolicy {
-                    policy,
-                    version,
-                    people: people.len() as u64,
-                })
-                .collect(),
+            policies,
             first_date,
             last_date,
         },
-        details: Details::None,
+        details: Details::Acknowledgements {
+            people: people.into_iter().take(MAX_ACK_PEOPLE).collect(),
+            versions,
+            truncated,
+        },
         observed_at: dates.observed_at(),
     })
 }
@@ -74,6 +93,27 @@ mod tests {
                 {"policy": "isms/policy", "version": "4.0", "people": 1},
                 {"policy": "isms/policy", "version": "4.1", "people": 2}],
               "first_date": "2025-03-17", "last_date": "2026-03-19"})
+        );
+        let Details::Acknowledgements {
+            people,
+            versions,
+            truncated,
+        } = parsed.details
+        else {
+            panic!("{:?}", parsed.details)
+        };
+        assert_eq!(people, ["Ada", "Bob"]);
+        assert!(!truncated);
+        assert_eq!(
+            versions
+                .iter()
+                .map(|v| (v.policy.as_str(), v.version.as_str(), v.people.join("+")))
+                .collect::<Vec<_>>(),
+            [
+                ("hr/aup", "1.4", "Bob".to_string()),
+                ("isms/policy", "4.0", "Ada".to_string()),
+                ("isms/policy", "4.1", "Ada+Bob".to_string())
+            ]
         );
         assert!(parse(&mut &b"person,policy,date\n"[..]).is_err());
         assert_eq!(

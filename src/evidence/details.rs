@@ -25,6 +25,11 @@ pub const MESSAGE_LEN: usize = 300;
 /// The most points kept per metric series, and the most series.
 pub const MAX_POINTS: usize = 1000;
 pub const MAX_SERIES: usize = 100;
+/// The most access review entries with a decision other than `keep` kept.
+pub const MAX_ACCESS_CHANGES: usize = 200;
+/// The most people, and policy versions, an acknowledgement file's lists keep.
+pub const MAX_ACK_PEOPLE: usize = 10_000;
+pub const MAX_ACK_VERSIONS: usize = 1000;
 
 /// What the portal shows for one evidence file, by kind.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -56,6 +61,22 @@ pub enum Details {
     Drill {
         participants: Vec<String>,
         notes: String,
+    },
+    /// Access reviews: the entries whose decision is not `keep` (revoked,
+    /// modified, undecided…), in file order.
+    AccessChanges {
+        changes: Vec<AccessChange>,
+        omitted: u64,
+    },
+    /// Policy acknowledgements: who acknowledged which policy version, so
+    /// that the assessment can count people across files.
+    Acknowledgements {
+        /// Everyone named in the file, sorted.
+        people: Vec<String>,
+        /// Each policy version and who acknowledged it, sorted.
+        versions: Vec<AckVersion>,
+        /// Whether people or versions were left out (beyond the caps).
+        truncated: bool,
     },
     /// Metric CSVs: each metric's points, by date.
     Metrics {
@@ -112,6 +133,24 @@ pub struct ExcerptLine {
     /// The line without its timestamp, markers or colour codes, redacted.
     pub text: String,
     pub error: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessChange {
+    pub system: String,
+    pub account: String,
+    pub reviewer: String,
+    /// Lower-cased; `undecided` when empty.
+    pub decision: String,
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AckVersion {
+    pub policy: String,
+    pub version: String,
+    /// Sorted, each once.
+    pub people: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -40,8 +40,8 @@ use serde::Serialize;
 use hashing::HashingReader;
 
 pub use details::{
-    Details, Excerpt, ExcerptLine, FailingCheck, FailingTest, FindingRow, MetricPoint,
-    MetricSeries, TestOutcome,
+    AccessChange, AckVersion, Details, Excerpt, ExcerptLine, FailingCheck, FailingTest, FindingRow,
+    MetricPoint, MetricSeries, TestOutcome,
 };
 pub use detect::detect;
 pub use summary::{

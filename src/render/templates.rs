@@ -30,6 +30,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/evidence.html"),
     ),
     (
+        "evidence-kind.html",
+        include_str!("../../templates/evidence-kind.html"),
+    ),
+    (
         "evidence-list.html",
         include_str!("../../templates/evidence-list.html"),
     ),

@@ -4,6 +4,12 @@
 //! Every page gets `root` (the relative path from the page to the period
 //! folder, e.g. `../../`), `site` (organization, period, build stamp,
 //! navigation) and `page` (the view below for its template).
+//!
+//! The dashboard's charts are built in [`charts`]; each evidence kind's
+//! view on its page in [`kinds`].
+
+mod charts;
+mod kinds;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -19,6 +25,7 @@ use super::output::Output;
 use super::RenderOptions;
 use crate::assess::{Assessment, ControlAssessment, Status, StatusCounts};
 use crate::catalog::ControlKey;
+use crate::evidence::Kind;
 use crate::report::time;
 use crate::workspace::{Evidence, Provenance, Via};
 
@@ -335,9 +342,9 @@ impl<'a> Site<'a> {
         sorted
     }
 
-    fn via_text(&self, via: Via) -> String {
+    fn via_text(&self, via: Via, kind: Kind) -> String {
         match via {
-            Via::KindDefault => "default for its kind".to_string(),
+            Via::KindDefault => format!("default for {} evidence", kind.label()),
             Via::Rule { line } => format!("rule at auditbook.toml:{line}"),
             Via::FrontMatter => "its front matter".to_string(),
             Via::Sidecar => "its sidecar".to_string(),
@@ -422,6 +429,9 @@ impl<'a> Site<'a> {
             evidence: usize,
             stale_evidence: usize,
             evidence_bytes: String,
+            /// Findings over time, drills, metrics, acknowledgements: each
+            /// present when the workspace has such evidence.
+            charts: Vec<charts::Chart>,
         }
         let a = self.a;
         let gaps_of = |wanted: &[Status]| -> Vec<Gap<'a>> {
@@ -508,6 +518,7 @@ impl<'a> Site<'a> {
             evidence: a.workspace.evidence.len(),
             stale_evidence: a.evidence_stale.iter().filter(|&&s| s).count(),
             evidence_bytes: human_size(a.workspace.evidence.iter().map(|e| e.size).sum()),
+            charts: self.charts(),
         };
         self.page(
             "index.html",
@@ -656,7 +667,7 @@ impl<'a> Site<'a> {
                         .controls
                         .iter()
                         .find(|m| m.control == assessed.control)
-                        .map(|m| self.via_text(m.via));
+                        .map(|m| self.via_text(m.via, a.workspace.evidence[i].kind));
                     self.evidence_ref(i, via)
                 })
                 .collect(),
@@ -711,6 +722,17 @@ impl<'a> Site<'a> {
             description: Option<&'a str>,
             controls: Vec<ControlRef<'a>>,
             body: String,
+            /// Who acknowledged the current version, when the workspace
+            /// has acknowledgement records.
+            acknowledgement: Option<AckView>,
+        }
+        #[derive(Serialize)]
+        struct AckView {
+            version: String,
+            acknowledged: usize,
+            people: usize,
+            percent: u32,
+            other_version: usize,
         }
         let policy = &self.a.workspace.policies[index];
         let page = PolicyPage {
@@ -727,6 +749,18 @@ impl<'a> Site<'a> {
                 .map(|&k| self.control_ref(k))
                 .collect(),
             body: markdown::to_html(&policy.body),
+            acknowledgement: self
+                .a
+                .acknowledgements
+                .iter()
+                .find(|ack| ack.policy == index)
+                .map(|ack| AckView {
+                    version: ack.version.clone(),
+                    acknowledged: ack.acknowledged,
+                    people: ack.people,
+                    percent: ack.percent(),
+                    other_version: ack.other_version,
+                }),
         };
         self.page(&self.policy_path(index), policy.title.clone(), page)
     }
@@ -751,6 +785,14 @@ impl<'a> Site<'a> {
         struct Mapping<'a> {
             control: ControlRef<'a>,
             via: String,
+            /// From the kind's default controls.
+            default: bool,
+        }
+        #[derive(Serialize)]
+        struct DefaultControl<'a> {
+            id: String,
+            title: &'a str,
+            href: String,
         }
         #[derive(Serialize)]
         struct EvidencePage<'a> {
@@ -765,13 +807,23 @@ impl<'a> Site<'a> {
             max_age: Option<String>,
             expires: Option<String>,
             mappings: Vec<Mapping<'a>>,
-            default_controls: &'static [&'static str],
+            /// The kind's row of the default-controls table.
+            default_controls: Vec<DefaultControl<'a>>,
+            /// Whether those defaults are this item's mappings, or were
+            /// replaced (by `replaced_by`).
+            defaults_applied: bool,
+            replaced_by: Option<String>,
+            /// The kind's own view; `summary` holds generic rows for kinds
+            /// without one.
+            view: Option<kinds::KindView<'a>>,
             summary: Vec<(String, String)>,
             raw_href: String,
             file_name: &'a str,
             text: bool,
             redactions: usize,
             preview: Option<String>,
+            /// The preview split around `[REDACTED:…]` markers.
+            preview_segments: Vec<kinds::Segment>,
             preview_truncated: bool,
         }
         let item = &self.a.workspace.evidence[index];
@@ -783,6 +835,8 @@ impl<'a> Site<'a> {
         } else {
             (None, false)
         };
+        let view = self.kind_view(index);
+        let has_view = view.is_some();
         let page = EvidencePage {
             item: self.evidence_ref(index, None),
             description: item.description.as_deref(),
@@ -819,15 +873,41 @@ impl<'a> Site<'a> {
                 .iter()
                 .map(|m| Mapping {
                     control: self.control_ref(m.control),
-                    via: self.via_text(m.via),
+                    via: self.via_text(m.via, item.kind),
+                    default: m.via == Via::KindDefault,
                 })
                 .collect(),
-            default_controls: item.kind.default_controls(),
-            summary: summary_rows(&item.summary),
+            default_controls: item
+                .kind
+                .default_controls()
+                .iter()
+                .filter_map(|id| self.a.workspace.catalog.resolve(id).ok())
+                .map(|key| {
+                    let control = self.control_ref(key);
+                    DefaultControl {
+                        id: control.id,
+                        title: control.title,
+                        href: control.href,
+                    }
+                })
+                .collect(),
+            defaults_applied: item.controls.iter().any(|m| m.via == Via::KindDefault),
+            replaced_by: item
+                .controls
+                .iter()
+                .find(|m| m.via != Via::KindDefault)
+                .map(|m| self.via_text(m.via, item.kind)),
+            view,
+            summary: if has_view {
+                Vec::new()
+            } else {
+                summary_rows(&item.summary)
+            },
             raw_href: format!("{}{}", root_of(&self.evidence_path(index)), href(&raw)),
             file_name: item.path.rsplit('/').next().unwrap_or(&item.path),
             text: copy.text,
             redactions: copy.redactions,
+            preview_segments: preview.as_deref().map(kinds::segments).unwrap_or_default(),
             preview,
             preview_truncated,
         };

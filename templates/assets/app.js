@@ -50,6 +50,8 @@
 
   function render(query) {
     if (!index) { loadIndex(); return; }
+    // Which query the list shows: the index can finish loading mid-typing.
+    list.setAttribute("data-query", query);
     while (list.firstChild) list.removeChild(list.firstChild);
     if (!query.trim()) { list.hidden = true; return; }
     var hits = search(query);

@@ -87,7 +87,16 @@ async function search(page) {
   await page.keyboard.type(word, { delay: 10 });
   const results = page.locator("#search-results");
   try {
-    await results.locator("li").first().waitFor({ state: "visible", timeout: 5_000 });
+    // The list of the whole word: when the index loads mid-typing, the list
+    // first shows the hits of the letters typed so far.
+    await page.waitForFunction(
+      (typed) => {
+        const list = document.getElementById("search-results");
+        return !list.hidden && list.getAttribute("data-query") === typed && list.querySelector("li");
+      },
+      word,
+      { timeout: 5_000 },
+    );
   } catch {
     throw new Failure(
       `searching "${word}" on ${page.url()} showed no results list: assets/app.js did not run (blocked by the CSP?)`,
