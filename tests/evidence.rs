@@ -636,7 +636,11 @@ fn content_times_and_unparsed_files_reach_the_workspace() {
     )
     .unwrap();
 
-    let workspace = auditbook::workspace::Workspace::load(root, Default::default()).unwrap();
+    let options = auditbook::workspace::LoadOptions {
+        details: true,
+        ..Default::default()
+    };
+    let workspace = auditbook::workspace::Workspace::load(root, options).unwrap();
     let item = |path: &str| {
         workspace
             .evidence
