@@ -636,7 +636,14 @@ fn content_times_and_unparsed_files_reach_the_workspace() {
     )
     .unwrap();
 
-    let workspace = auditbook::workspace::Workspace::load(root, Default::default()).unwrap();
+    let workspace = auditbook::workspace::Workspace::load(
+        root,
+        auditbook::workspace::LoadOptions {
+            progress: false,
+            details: true,
+        },
+    )
+    .unwrap();
     let item = |path: &str| {
         workspace
             .evidence
