@@ -520,3 +520,274 @@ fn bad_input_is_an_error_naming_it_and_leaves_evidence_untouched() {
         .collect();
     assert_eq!(names, ["repo-2026.json"]);
 }
+
+/// Every commit's letter as auditbook reports it: `status` of the listed
+/// (unverified) commits, `G` for the rest of the period.
+fn letters(evidence: &Value, hashes: &[String]) -> Vec<(String, String)> {
+    hashes
+        .iter()
+        .map(|hash| {
+            let letter = evidence["unverified"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["hash"] == hash.as_str())
+                .map_or("G".to_string(), |c| {
+                    c["status"].as_str().unwrap().to_string()
+                });
+            (hash.clone(), letter)
+        })
+        .collect()
+}
+
+#[test]
+fn verification_matches_git_with_the_same_trust() {
+    let lab = Lab::new();
+    std::fs::create_dir_all(lab.path("ws/trust/gpg")).unwrap();
+    let export = |uid: &str, file: &str| {
+        let output = lab.run(
+            "gpg",
+            &["--batch", "--armor", "--export", uid],
+            &lab.path("home"),
+            None,
+        );
+        assert!(output.status.success() && !output.stdout.is_empty());
+        std::fs::write(lab.path("ws/trust/gpg").join(file), output.stdout).unwrap();
+    };
+
+    lab.commit("unsigned", "2026-01-05 10:00:00 +0000", &[], &[]);
+
+    // OpenPGP: a trusted key (in GNUPGHOME, ultimately trusted as its
+    // creator's, and in trust/gpg/).
+    let alice = gpg_key(
+        &lab,
+        "Alice <alice@example.com>",
+        &["ed25519", "sign", "never"],
+    );
+    export("alice@example.com", "alice.asc");
+    let alice_cfg = format!("user.signingkey={alice}");
+    let good_gpg = lab.commit("gpg good", "2026-01-10 10:00:00 +0000", &[&alice_cfg], &[]);
+
+    // A tampered copy of it: the message changed, the signature kept.
+    let raw = lab.git(&["cat-file", "commit", &good_gpg]);
+    let tampered_text = format!("{}\n", raw.replace("gpg good", "gpg evil"));
+    let tampered = lab.git_with(
+        &["hash-object", "-t", "commit", "-w", "--stdin"],
+        &[],
+        Some(tampered_text.as_bytes()),
+    );
+    lab.git(&["update-ref", "HEAD", &tampered]);
+    lab.git(&["reset", "-q", "--hard", &tampered]);
+    let good_again = lab.commit(
+        "gpg good again",
+        "2026-01-11 10:00:00 +0000",
+        &[&alice_cfg],
+        &[],
+    );
+
+    // An unknown key: made in another GNUPGHOME, in no trust file.
+    let other_home = lab.path("gnupg-other");
+    std::fs::create_dir_all(&other_home).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&other_home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let other_home_text = other_home.to_str().unwrap().to_string();
+    let output = lab.run(
+        "gpg",
+        &[
+            "--homedir",
+            &other_home_text,
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Bob <bob@example.com>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+        &lab.path("home"),
+        None,
+    );
+    assert!(output.status.success());
+    lab.commit(
+        "gpg unknown",
+        "2026-01-20 10:00:00 +0000",
+        &["user.signingkey=bob@example.com"],
+        &[("GNUPGHOME", &other_home_text)],
+    );
+    let _ = Command::new("gpgconf")
+        .args(["--kill", "gpg-agent"])
+        .env("GNUPGHOME", &other_home)
+        .status();
+
+    // An expired key: made and used in 2020, valid for a day.
+    let faked = lab.path("keys/gpg-2020");
+    std::fs::write(
+        &faked,
+        "#!/bin/sh\nexec gpg --faked-system-time 20200101T120000 \"$@\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&faked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let output = lab.run(
+        "gpg",
+        &[
+            "--faked-system-time",
+            "20200101T000000",
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Carol <carol@example.com>",
+            "ed25519",
+            "sign",
+            "1d",
+        ],
+        &lab.path("home"),
+        None,
+    );
+    assert!(output.status.success(), "{output:?}");
+    export("carol@example.com", "carol.asc");
+    let faked_cfg = format!("gpg.program={}", faked.display());
+    lab.commit(
+        "gpg expired",
+        "2026-02-01 10:00:00 +0000",
+        &[&faked_cfg, "user.signingkey=carol@example.com"],
+        &[],
+    );
+
+    // SSH: an allowed signer, one outside allowed_signers, one outside its
+    // validity window, and one whose principal is not the committer.
+    let allowed = ssh_key(&lab, "allowed");
+    let stranger = ssh_key(&lab, "stranger");
+    let expired = ssh_key(&lab, "expired");
+    let other = ssh_key(&lab, "other");
+    let public = |key: &Path| {
+        let text = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+        text.split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    std::fs::write(
+        lab.path("ws/trust/allowed_signers"),
+        format!(
+            "# who may sign\n\
+             alice@example.com namespaces=\"git\" {}\n\
+             alice@example.com valid-after=\"20250101\",valid-before=\"20260101\" {}\n\
+             eve@example.com {}\n",
+            public(&allowed),
+            public(&expired),
+            public(&other)
+        ),
+    )
+    .unwrap();
+    for (message, date, key) in [
+        ("ssh allowed", "2026-03-01 10:00:00 +0000", &allowed),
+        ("ssh stranger", "2026-03-02 10:00:00 +0000", &stranger),
+        ("ssh expired", "2026-03-03 10:00:00 +0000", &expired),
+        ("ssh other principal", "2026-03-04 10:00:00 +0000", &other),
+    ] {
+        let key_cfg = format!("user.signingkey={}", key.display());
+        lab.commit(message, date, &["gpg.format=ssh", &key_cfg], &[]);
+    }
+    // A merge of an unsigned branch.
+    let base = lab.git(&["rev-parse", "HEAD~2"]);
+    lab.git(&["checkout", "-q", "-b", "topic", &base]);
+    lab.commit("topic", "2026-04-01 10:00:00 +0000", &[], &[]);
+    lab.git(&["checkout", "-q", "main"]);
+    lab.git_with(
+        &["merge", "-q", "--no-ff", "-m", "Merge topic", "topic"],
+        &[
+            ("GIT_AUTHOR_DATE", "2026-04-02 10:00:00 +0000"),
+            ("GIT_COMMITTER_DATE", "2026-04-02 10:00:00 +0000"),
+        ],
+        None,
+    );
+
+    lab.workspace(
+        "[[sources.git]]\npath = \"../repo\"\nallowed_signers = \"trust/allowed_signers\"\ngpg_keys = \"trust/gpg/\"\n",
+    );
+    let evidence = lab.collect();
+
+    // git, with the same trust, is the oracle.
+    let signers_cfg = format!(
+        "gpg.ssh.allowedSignersFile={}",
+        lab.path("ws/trust/allowed_signers").display()
+    );
+    let oracle = lab.git(&["-c", &signers_cfg, "log", "--format=%H %G?", "main"]);
+    let expected: Vec<(String, String)> = oracle
+        .lines()
+        .map(|line| {
+            let (hash, letter) = line.split_once(' ').unwrap();
+            (hash.to_string(), letter.to_string())
+        })
+        .collect();
+    let hashes: Vec<String> = expected.iter().map(|(h, _)| h.clone()).collect();
+    let got = letters(&evidence, &hashes);
+    assert_eq!(got, expected, "auditbook's letters differ from git's");
+    // Every case is there, so the comparison means something.
+    let mut seen: Vec<&str> = expected.iter().map(|(_, l)| l.as_str()).collect();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen, ["B", "E", "G", "N", "U", "Y"], "{expected:?}");
+    // The tampered commit replaced the first good one in the history.
+    assert_eq!(evidence["summary"]["commits"], 11);
+    assert_eq!(
+        letters(&evidence, std::slice::from_ref(&good_again)),
+        [(good_again.clone(), "G".to_string())]
+    );
+    assert_eq!(evidence["summary"]["merges"], 1);
+    assert_eq!(evidence["summary"]["signed"]["gpg"], 4);
+    assert_eq!(evidence["summary"]["signed"]["ssh"], 4);
+
+    // A good signature whose signer is not the committer: bad_email.
+    let other_principal = evidence["unverified"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["subject"] == "ssh other principal");
+    assert!(!other_principal, "git says G for it");
+    assert_eq!(evidence["summary"]["bad_email"], 1);
+    assert_eq!(evidence["summary"]["verified"], 3);
+    let trust: Vec<&str> = evidence["provenance"]["trust"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        trust,
+        [
+            "trust/allowed_signers",
+            "trust/gpg/alice.asc",
+            "trust/gpg/carol.asc"
+        ]
+    );
+
+    // A malformed key file: an error naming it, evidence untouched.
+    let before = std::fs::read(lab.path("ws/evidence/git/repo-2026.json")).unwrap();
+    std::fs::write(lab.path("ws/trust/gpg/zz-broken.asc"), "not a key\n").unwrap();
+    let (code, _, stderr) = lab.auditbook(&["collect", "git"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("trust/gpg/zz-broken.asc"), "{stderr}");
+    std::fs::remove_file(lab.path("ws/trust/gpg/zz-broken.asc")).unwrap();
+    std::fs::write(
+        lab.path("ws/trust/allowed_signers"),
+        "alice@example.com ssh-ed25519 AAAA-broken\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = lab.auditbook(&["collect", "git"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("trust/allowed_signers:1"), "{stderr}");
+    assert_eq!(
+        std::fs::read(lab.path("ws/evidence/git/repo-2026.json")).unwrap(),
+        before
+    );
+}

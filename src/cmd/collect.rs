@@ -48,11 +48,12 @@ pub fn run_git(global: &Global) -> anyhow::Result<u8> {
         let path = global.workspace.join(&source.path);
         let display = source.path.to_string_lossy().into_owned();
         let trust = git::trust_files(&global.workspace, source)?;
+        let verifier = crate::collect::verify::Trust::load(&trust, collected_at)?;
         let opened = git::open(&path, &display, source.reference.as_deref())?;
         let evidence = git::collect(
             &opened,
             &config.period,
-            &git::NoVerification,
+            &verifier,
             trust.into_iter().map(|(_, file)| file).collect(),
             collected_at,
         )?;

@@ -411,21 +411,6 @@ pub struct CommitInfo {
     pub time: i64,
 }
 
-/// A verifier that checks nothing: every signature is `E`, as git reports
-/// a signature it has no means to check.
-pub struct NoVerification;
-
-impl Verifier for NoVerification {
-    fn check(&self, _: SignatureType, _: &[u8], _: &[u8], _: &CommitInfo) -> Check {
-        Check {
-            letter: Letter::E,
-            signer: None,
-            key: None,
-            bad_email: false,
-        }
-    }
-}
-
 /// A repository opened for collection: checked to be a full (not shallow)
 /// clone, the ref resolved.
 pub struct Source {

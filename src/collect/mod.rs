@@ -5,6 +5,9 @@
 //! `commit-signing` evidence file per repository and period.
 
 pub mod git;
+pub mod openpgp;
+pub mod ssh;
+pub mod verify;
 
 use std::path::Path;
 
