@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 need=()
 command -v git >/dev/null || need+=(git)
 command -v python3 >/dev/null || need+=(python3)
+# tests/collect_git.rs signs commits with throwaway keys, and git itself is
+# the oracle it checks the verification against.
+command -v gpg >/dev/null || need+=(gnupg)
+command -v ssh-keygen >/dev/null || need+=(openssh-client)
 # The browser tests (tests/browser.rs) drive Debian's Chromium, never a
 # downloaded browser build; DejaVu gives screenshots stable fonts.
 [[ -x /usr/bin/chromium ]] || need+=(chromium)

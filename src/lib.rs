@@ -9,6 +9,7 @@
 pub mod assess;
 pub mod catalog;
 pub mod cmd;
+pub mod collect;
 pub mod config;
 pub mod diagnostic;
 pub mod evidence;

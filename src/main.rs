@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use auditbook::cmd::{self, build, check, init, serve, Global};
+use auditbook::cmd::{self, build, check, collect, init, serve, Global};
 use auditbook::site::BuildOptions;
 
 /// Turn a git repository of security policies and evidence into an audit
@@ -90,6 +90,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Gather evidence from the sources auditbook.toml lists into
+    /// evidence/.
+    Collect {
+        #[command(subcommand)]
+        source: CollectSource,
+    },
     /// Validate and assess the workspace: gaps, stale evidence, overdue
     /// reviews, missed schedules. Exit 0 when there is no error, 1 when
     /// there are errors (or warnings with --strict), 2 on usage or I/O
@@ -102,6 +108,15 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum CollectSource {
+    /// Commit signing of every commit of the period in each local clone
+    /// listed under [[sources.git]]: signature type, verification against
+    /// the configured allowed_signers and OpenPGP keys, per month and per
+    /// author; written to evidence/git/<repo>-<period>.json.
+    Git,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -190,6 +205,9 @@ fn run(global: &Global, command: Command) -> anyhow::Result<u8> {
                 },
             },
         ),
+        Command::Collect { source } => match source {
+            CollectSource::Git => collect::run_git(global),
+        },
         Command::Check { format, strict } => check::run(
             global,
             &check::CheckOptions {

@@ -15,6 +15,7 @@
 mod access_review;
 mod acknowledgement;
 mod ci_log;
+mod commit_signing;
 mod common;
 mod details;
 mod detect;
@@ -45,7 +46,7 @@ pub use details::{
 };
 pub use detect::detect;
 pub use summary::{
-    AckPolicy, Checks, Direction, MetricSummary, Outcome, PassedFrom, Severities, Severity,
+    AckPolicy, Checks, Direction, MetricSummary, Outcome, PassedFrom, Severities, Severity, Signed,
     Summary, Tests,
 };
 

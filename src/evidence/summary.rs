@@ -10,8 +10,8 @@ use serde::{Serialize, Serializer};
 use super::common::{Parsed, Problem};
 use super::details::Details;
 use super::{
-    access_review, acknowledgement, ci_log, drill, gitleaks, grype, junit, kube_bench, metric,
-    sarif, trivy, Kind,
+    access_review, acknowledgement, ci_log, commit_signing, drill, gitleaks, grype, junit,
+    kube_bench, metric, sarif, trivy, Kind,
 };
 
 /// A finding's severity, most severe first.
@@ -149,6 +149,14 @@ pub struct AckPolicy {
     pub people: u64,
 }
 
+/// Signed commits by signature type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Signed {
+    pub gpg: u64,
+    pub ssh: u64,
+    pub x509: u64,
+}
+
 /// Which way a metric is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -250,6 +258,13 @@ pub enum Summary {
     },
     /// Metric CSVs.
     Metrics { metrics: Vec<MetricSummary> },
+    /// Commit-signing statistics from `auditbook collect git`.
+    CommitSigning {
+        commits: u64,
+        signed: Signed,
+        verified: u64,
+        unsigned: u64,
+    },
     /// A file with nothing to summarise (generic files), or one whose
     /// format failed to parse.
     #[default]
@@ -290,9 +305,9 @@ pub fn summarize(
         Kind::AccessReview => access_review::parse(reader),
         Kind::Acknowledgement => acknowledgement::parse(reader),
         Kind::Metric => metric::parse(reader),
+        Kind::CommitSigning => commit_signing::parse(reader),
         // Written by collectors that do not exist yet.
-        Kind::CommitSigning
-        | Kind::GithubProtection
+        Kind::GithubProtection
         | Kind::GithubChanges
         | Kind::GithubCi
         | Kind::GithubAlerts

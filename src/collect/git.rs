@@ -1,0 +1,840 @@
+//! `collect git`: every commit of the period in a local clone, classified
+//! by signature type (OpenPGP, SSH, X.509, none), merges and GitHub
+//! web-interface commits told apart, written as one `commit-signing`
+//! evidence file per repository and period.
+//!
+//! The history is read in-process with gix: one walk from the ref over
+//! every reachable commit, each object read and parsed once; a commit is in
+//! the period when its committer date, in the committer's own time zone,
+//! falls between the period's first and last day.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::{GitSource, Period};
+
+/// The signature types a `gpgsig` header can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureType {
+    /// `-----BEGIN PGP SIGNATURE-----`
+    Gpg,
+    /// `-----BEGIN SSH SIGNATURE-----`
+    Ssh,
+    /// `-----BEGIN SIGNED MESSAGE-----` (S/MIME, gpgsm)
+    X509,
+    /// A `gpgsig` header in none of these forms: counted as a bad signature.
+    Malformed,
+}
+
+impl SignatureType {
+    /// The type git would pick for this signature text.
+    pub fn of(signature: &[u8]) -> SignatureType {
+        let text = trim_ascii_start(signature);
+        if text.starts_with(b"-----BEGIN PGP SIGNATURE-----")
+            || text.starts_with(b"-----BEGIN PGP MESSAGE-----")
+        {
+            SignatureType::Gpg
+        } else if text.starts_with(b"-----BEGIN SSH SIGNATURE-----") {
+            SignatureType::Ssh
+        } else if text.starts_with(b"-----BEGIN SIGNED MESSAGE-----") {
+            SignatureType::X509
+        } else {
+            SignatureType::Malformed
+        }
+    }
+}
+
+fn trim_ascii_start(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+/// A name and email as a commit header writes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub name: String,
+    pub email: String,
+}
+
+impl Person {
+    pub fn display(&self) -> String {
+        format!("{} <{}>", self.name, self.email)
+    }
+}
+
+/// One commit object, parsed.
+#[derive(Debug, Clone)]
+pub struct RawCommit {
+    pub parents: Vec<gix::ObjectId>,
+    pub author: Person,
+    pub committer: Person,
+    /// Committer time: seconds since the epoch and the offset east of UTC.
+    pub time: i64,
+    pub offset_seconds: i32,
+    pub subject: String,
+    /// The `gpgsig` header's value, unfolded.
+    pub signature: Option<Vec<u8>>,
+    /// The commit without its `gpgsig` header: what was signed.
+    pub payload: Option<Vec<u8>>,
+}
+
+/// Parses a commit object's bytes. Returns `None` for bytes that are not a
+/// commit (no committer line); every other irregularity is tolerated.
+pub fn parse_commit(data: &[u8]) -> Option<RawCommit> {
+    let mut parents = Vec::new();
+    let mut author = None;
+    let mut committer = None;
+    let mut signature: Option<Vec<u8>> = None;
+    // Byte ranges of the gpgsig header (with its continuation lines).
+    let mut signature_range: Option<(usize, usize)> = None;
+    let mut in_signature = false;
+    let mut pos = 0;
+    let mut body_start = data.len();
+    while pos < data.len() {
+        let end = data[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(data.len(), |i| pos + i + 1);
+        let line = &data[pos..end];
+        let content = line.strip_suffix(b"\n").unwrap_or(line);
+        if content.is_empty() {
+            body_start = end;
+            break;
+        }
+        if let Some(rest) = content.strip_prefix(b" ") {
+            if in_signature {
+                if let Some(sig) = signature.as_mut() {
+                    sig.push(b'\n');
+                    sig.extend_from_slice(rest);
+                }
+                if let Some(range) = signature_range.as_mut() {
+                    range.1 = end;
+                }
+            }
+        } else {
+            in_signature = false;
+            if let Some(hex) = content.strip_prefix(b"parent ") {
+                if let Ok(id) = gix::ObjectId::from_hex(hex) {
+                    parents.push(id);
+                }
+            } else if let Some(rest) = content.strip_prefix(b"author ") {
+                author = Some(parse_signature_line(rest));
+            } else if let Some(rest) = content.strip_prefix(b"committer ") {
+                committer = Some(parse_signature_line(rest));
+            } else if let Some(rest) = content.strip_prefix(b"gpgsig ") {
+                if signature.is_none() {
+                    signature = Some(rest.to_vec());
+                    signature_range = Some((pos, end));
+                    in_signature = true;
+                }
+            }
+        }
+        pos = end;
+    }
+    let (committer, time, offset_seconds) = committer?;
+    let (author, _, _) = author.unwrap_or_else(|| (committer.clone(), time, offset_seconds));
+    let subject = subject_of(&data[body_start.min(data.len())..]);
+    let payload = signature_range.map(|(start, end)| {
+        let mut payload = Vec::with_capacity(data.len() - (end - start));
+        payload.extend_from_slice(&data[..start]);
+        payload.extend_from_slice(&data[end..]);
+        payload
+    });
+    if let Some(sig) = signature.as_mut() {
+        sig.push(b'\n');
+    }
+    Some(RawCommit {
+        parents,
+        author,
+        committer,
+        time,
+        offset_seconds,
+        subject,
+        signature,
+        payload,
+    })
+}
+
+/// `Name <email> 1700000000 +0100` → the person, the time and the offset.
+fn parse_signature_line(line: &[u8]) -> (Person, i64, i32) {
+    let text = String::from_utf8_lossy(line);
+    let (identity, when) = match text.rfind('>') {
+        Some(i) => (&text[..=i], text[i + 1..].trim()),
+        None => (text.as_ref(), ""),
+    };
+    let (name, email) = match identity.rfind('<') {
+        Some(i) => (
+            identity[..i].trim().to_string(),
+            identity[i + 1..].trim_end_matches('>').trim().to_string(),
+        ),
+        None => (identity.trim().to_string(), String::new()),
+    };
+    let mut parts = when.split_whitespace();
+    let time = parts.next().and_then(|t| t.parse().ok()).unwrap_or(0);
+    let offset = parts.next().map_or(0, parse_offset);
+    (Person { name, email }, time, offset)
+}
+
+fn parse_offset(text: &str) -> i32 {
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'-') => (-1, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    let hours: i32 = digits[..2].parse().unwrap_or(0);
+    let minutes: i32 = digits[2..].parse().unwrap_or(0);
+    sign * (hours * 3600 + minutes * 60)
+}
+
+/// git's `%s`: the first paragraph of the message, its lines joined by
+/// spaces.
+fn subject_of(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut subject = String::new();
+    for line in text.lines().skip_while(|l| l.trim().is_empty()) {
+        if line.trim().is_empty() {
+            break;
+        }
+        if !subject.is_empty() {
+            subject.push(' ');
+        }
+        subject.push_str(line.trim());
+    }
+    subject
+}
+
+/// git's verdict letters for `%G?`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Letter {
+    /// Good, valid signature.
+    G,
+    /// Bad signature.
+    B,
+    /// Good signature, unknown validity.
+    U,
+    /// Good signature that has expired.
+    X,
+    /// Good signature made by an expired key.
+    Y,
+    /// Good signature made by a revoked key.
+    R,
+    /// Cannot be checked (missing key, not verified by auditbook).
+    E,
+    /// No signature.
+    N,
+}
+
+impl Letter {
+    pub fn as_char(self) -> char {
+        match self {
+            Letter::G => 'G',
+            Letter::B => 'B',
+            Letter::U => 'U',
+            Letter::X => 'X',
+            Letter::Y => 'Y',
+            Letter::R => 'R',
+            Letter::E => 'E',
+            Letter::N => 'N',
+        }
+    }
+}
+
+/// The outcome of checking one signature against the configured trust.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub letter: Letter,
+    /// The signer: an SSH principal or an OpenPGP user id, when known.
+    pub signer: Option<String>,
+    /// The key: an SSH key's SHA256 fingerprint or an OpenPGP fingerprint.
+    pub key: Option<String>,
+    /// A good signature whose signer does not match the committer email.
+    pub bad_email: bool,
+}
+
+/// One commit of the period.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommitRecord {
+    pub hash: String,
+    pub author: String,
+    pub author_email: String,
+    pub committer: String,
+    pub committer_email: String,
+    /// The committer date, RFC 3339 in the committer's time zone.
+    pub date: String,
+    #[serde(skip)]
+    pub month: String,
+    pub subject: String,
+    /// `gpg`, `ssh`, `x509`, `malformed`, or null when unsigned.
+    pub signature: Option<SignatureType>,
+    /// git's `%G?` letter under the configured trust.
+    pub status: char,
+    pub verified: bool,
+    pub bad_email: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub merge: bool,
+    /// Made by GitHub's web interface (committer `GitHub <noreply@github.com>`).
+    pub web: bool,
+}
+
+/// What `collect git` learned about one repository.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub generator: String,
+    pub kind: &'static str,
+    pub collected_at: String,
+    pub period: PeriodView,
+    pub repository: RepositoryView,
+    pub provenance: Provenance,
+    pub summary: SummaryView,
+    pub by_month: Vec<Breakdown>,
+    pub by_author: Vec<Breakdown>,
+    /// Commits not verified: unsigned, bad, unknown key, expired, or not
+    /// checkable by auditbook (X.509).
+    pub unverified: Vec<CommitRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodView {
+    pub name: String,
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepositoryView {
+    pub name: String,
+    /// The path as configured, relative to the workspace.
+    pub path: String,
+    pub remote_url: Option<String>,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub head: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    pub collector: &'static str,
+    pub auditbook_version: &'static str,
+    pub trust: Vec<TrustFile>,
+}
+
+/// A file of the trust configuration and its sha256, so the evidence says
+/// exactly what it was verified against.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustFile {
+    /// `allowed_signers` or `gpg_key`.
+    pub role: &'static str,
+    pub path: String,
+    pub sha256: String,
+}
+
+/// The `summary` of a commit-signing evidence file: DESIGN.md's keys and
+/// a few more.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SummaryView {
+    pub commits: u64,
+    pub signed: Signed,
+    pub verified: u64,
+    pub unsigned: u64,
+    pub merges: u64,
+    pub web: u64,
+    pub bad_email: u64,
+    /// `%G?` letters and how many commits have each.
+    pub status: BTreeMap<char, u64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Signed {
+    pub gpg: u64,
+    pub ssh: u64,
+    pub x509: u64,
+    pub malformed: u64,
+}
+
+/// Counts for one month or one author.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Breakdown {
+    /// `2026-03`, or the author as `Name <email>`.
+    pub key: String,
+    pub commits: u64,
+    pub signed: u64,
+    pub verified: u64,
+    pub unsigned: u64,
+}
+
+impl Breakdown {
+    fn add(&mut self, record: &CommitRecord) {
+        self.commits += 1;
+        if record.signature.is_some() {
+            self.signed += 1;
+        } else {
+            self.unsigned += 1;
+        }
+        if record.verified {
+            self.verified += 1;
+        }
+    }
+}
+
+/// Verifies one signature: the signature text, what was signed, and the
+/// commit's committer (email, time) for email matching and validity
+/// windows.
+pub trait Verifier: Sync {
+    fn check(
+        &self,
+        kind: SignatureType,
+        signature: &[u8],
+        payload: &[u8],
+        commit: &CommitInfo,
+    ) -> Check;
+}
+
+/// What a verifier may need to know about the commit.
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    pub committer_email: String,
+    pub time: i64,
+}
+
+/// A repository opened for collection: checked to be a full (not shallow)
+/// clone, the ref resolved.
+pub struct Source {
+    pub repo: gix::Repository,
+    pub name: String,
+    pub display_path: String,
+    pub reference: String,
+    pub head: gix::ObjectId,
+    pub remote_url: Option<String>,
+}
+
+/// Opens the repository at `path` and resolves `reference` (HEAD when
+/// absent). Errors name the path: not a repository, a shallow clone, an
+/// unknown ref.
+pub fn open(path: &Path, display_path: &str, reference: Option<&str>) -> anyhow::Result<Source> {
+    if !path.exists() {
+        anyhow::bail!("{}: no such folder", path.display());
+    }
+    let repo = gix::open_opts(path, gix::open::Options::isolated())
+        .map_err(|error| anyhow::anyhow!("{} is not a git repository: {error}", path.display()))?;
+    if repo.is_shallow() {
+        let file = repo.shallow_file();
+        let cut: Vec<String> = repo
+            .shallow_commits()
+            .ok()
+            .flatten()
+            .map(|commits| commits.iter().map(|id| id.to_hex().to_string()).collect())
+            .unwrap_or_default();
+        anyhow::bail!(
+            "{} is a shallow clone: its history is incomplete, cut at {} (listed in {}); \
+             run `git fetch --unshallow` there first",
+            path.display(),
+            if cut.is_empty() {
+                "unknown commits".to_string()
+            } else {
+                format!("commit {}", cut.join(", "))
+            },
+            file.display()
+        );
+    }
+    let reference_name = reference.unwrap_or("HEAD").to_string();
+    let head = resolve(&repo, &reference_name)
+        .with_context(|| format!("{}: cannot resolve ref `{reference_name}`", path.display()))?;
+    let remote_url = {
+        let config = repo.config_snapshot();
+        config
+            .string("remote.origin.url")
+            .map(|url| url.to_string())
+            .or_else(|| {
+                repo.remote_names()
+                    .iter()
+                    .next()
+                    .and_then(|name| config.string(format!("remote.{name}.url").as_str()))
+                    .map(|url| url.to_string())
+            })
+    };
+    let name = repository_name(path);
+    Ok(Source {
+        repo,
+        name,
+        display_path: display_path.to_string(),
+        reference: reference_name,
+        head,
+        remote_url,
+    })
+}
+
+fn resolve(repo: &gix::Repository, name: &str) -> anyhow::Result<gix::ObjectId> {
+    let id = if name == "HEAD" {
+        repo.head_id()?.detach()
+    } else if let Ok(mut reference) = repo.find_reference(name) {
+        reference.peel_to_id()?.detach()
+    } else if let Ok(id) = gix::ObjectId::from_hex(name.as_bytes()) {
+        id
+    } else {
+        anyhow::bail!("no such ref");
+    };
+    let object = repo.find_object(id)?;
+    Ok(object.peel_to_commit()?.id)
+}
+
+/// A repository's name: its folder's, without a `.git` suffix (bare
+/// clones), in characters safe for a file name.
+fn repository_name(path: &Path) -> String {
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut name = absolute
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "repository".to_string());
+    if name == ".git" {
+        if let Some(parent) = absolute.parent().and_then(|p| p.file_name()) {
+            name = parent.to_string_lossy().into_owned();
+        }
+    }
+    let name = name.strip_suffix(".git").unwrap_or(&name).to_string();
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// A commit as the walk found it, before verification.
+struct Walked {
+    id: gix::ObjectId,
+    commit: RawCommit,
+}
+
+/// Walks every commit reachable from the head and keeps those whose
+/// committer date falls in `period`.
+fn walk(source: &Source, period: &Period) -> anyhow::Result<Vec<Walked>> {
+    let repo = &source.repo;
+    let mut seen: HashSet<gix::ObjectId> = HashSet::new();
+    let mut stack = vec![source.head];
+    seen.insert(source.head);
+    let mut found = Vec::new();
+    while let Some(id) = stack.pop() {
+        let object = repo
+            .find_object(id)
+            .with_context(|| format!("{}: cannot read commit {id}", source.display_path))?;
+        let Some(commit) = parse_commit(&object.data) else {
+            anyhow::bail!("{}: object {id} is not a commit", source.display_path);
+        };
+        for parent in &commit.parents {
+            if seen.insert(*parent) {
+                stack.push(*parent);
+            }
+        }
+        if in_period(&commit, period) {
+            found.push(Walked { id, commit });
+        }
+    }
+    Ok(found)
+}
+
+fn local_time(time: i64, offset_seconds: i32) -> DateTime<FixedOffset> {
+    let offset = FixedOffset::east_opt(offset_seconds)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+    DateTime::from_timestamp(time, 0)
+        .unwrap_or_default()
+        .with_timezone(&offset)
+}
+
+fn local_date(commit: &RawCommit) -> NaiveDate {
+    local_time(commit.time, commit.offset_seconds).date_naive()
+}
+
+fn in_period(commit: &RawCommit, period: &Period) -> bool {
+    let date = local_date(commit);
+    date >= period.start && date <= period.end
+}
+
+/// GitHub's web interface commits as `GitHub <noreply@github.com>`.
+fn is_web(committer: &Person) -> bool {
+    committer.email.eq_ignore_ascii_case("noreply@github.com")
+}
+
+/// Collects the evidence of one repository: walk, classify, verify (on
+/// rayon's pool), count.
+pub fn collect(
+    source: &Source,
+    period: &Period,
+    verifier: &dyn Verifier,
+    trust: Vec<TrustFile>,
+    collected_at: DateTime<chrono::Utc>,
+) -> anyhow::Result<Evidence> {
+    use rayon::prelude::*;
+    let walked = walk(source, period)?;
+    let mut records: Vec<CommitRecord> = walked
+        .par_iter()
+        .map(|walked| record(walked, verifier))
+        .collect();
+    // Newest first, then by hash: a stable order.
+    records.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.hash.cmp(&b.hash)));
+    Ok(assemble(source, period, records, trust, collected_at))
+}
+
+fn record(walked: &Walked, verifier: &dyn Verifier) -> CommitRecord {
+    let commit = &walked.commit;
+    let kind = commit.signature.as_deref().map(SignatureType::of);
+    let check = match (kind, &commit.signature, &commit.payload) {
+        (None, _, _) => Check {
+            letter: Letter::N,
+            signer: None,
+            key: None,
+            bad_email: false,
+        },
+        (Some(SignatureType::Malformed), _, _) => Check {
+            letter: Letter::B,
+            signer: None,
+            key: None,
+            bad_email: false,
+        },
+        (Some(kind), Some(signature), Some(payload)) => verifier.check(
+            kind,
+            signature,
+            payload,
+            &CommitInfo {
+                committer_email: commit.committer.email.clone(),
+                time: commit.time,
+            },
+        ),
+        (Some(_), _, _) => Check {
+            letter: Letter::B,
+            signer: None,
+            key: None,
+            bad_email: false,
+        },
+    };
+    let date = local_time(commit.time, commit.offset_seconds);
+    CommitRecord {
+        hash: walked.id.to_hex().to_string(),
+        author: commit.author.name.clone(),
+        author_email: commit.author.email.clone(),
+        committer: commit.committer.name.clone(),
+        committer_email: commit.committer.email.clone(),
+        date: date.to_rfc3339(),
+        month: date.format("%Y-%m").to_string(),
+        subject: commit.subject.clone(),
+        signature: kind,
+        status: check.letter.as_char(),
+        verified: check.letter == Letter::G,
+        bad_email: check.bad_email,
+        signer: check.signer,
+        key: check.key,
+        merge: commit.parents.len() > 1,
+        web: is_web(&commit.committer),
+    }
+}
+
+fn assemble(
+    source: &Source,
+    period: &Period,
+    records: Vec<CommitRecord>,
+    trust: Vec<TrustFile>,
+    collected_at: DateTime<chrono::Utc>,
+) -> Evidence {
+    let mut summary = SummaryView::default();
+    let mut months: BTreeMap<String, Breakdown> = BTreeMap::new();
+    let mut authors: BTreeMap<String, Breakdown> = BTreeMap::new();
+    for record in &records {
+        summary.commits += 1;
+        match record.signature {
+            Some(SignatureType::Gpg) => summary.signed.gpg += 1,
+            Some(SignatureType::Ssh) => summary.signed.ssh += 1,
+            Some(SignatureType::X509) => summary.signed.x509 += 1,
+            Some(SignatureType::Malformed) => summary.signed.malformed += 1,
+            None => summary.unsigned += 1,
+        }
+        summary.verified += u64::from(record.verified);
+        summary.merges += u64::from(record.merge);
+        summary.web += u64::from(record.web);
+        summary.bad_email += u64::from(record.bad_email);
+        *summary.status.entry(record.status).or_default() += 1;
+        months
+            .entry(record.month.clone())
+            .or_insert_with(|| Breakdown {
+                key: record.month.clone(),
+                ..Breakdown::default()
+            })
+            .add(record);
+        let author = format!("{} <{}>", record.author, record.author_email);
+        authors
+            .entry(author.clone())
+            .or_insert_with(|| Breakdown {
+                key: author,
+                ..Breakdown::default()
+            })
+            .add(record);
+    }
+    let unverified = records.into_iter().filter(|r| !r.verified).collect();
+    Evidence {
+        generator: super::generator(),
+        kind: "commit-signing",
+        collected_at: collected_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        period: PeriodView {
+            name: period.name.clone(),
+            start: period.start.to_string(),
+            end: period.end.to_string(),
+        },
+        repository: RepositoryView {
+            name: source.name.clone(),
+            path: source.display_path.clone(),
+            remote_url: source.remote_url.clone(),
+            reference: source.reference.clone(),
+            head: source.head.to_hex().to_string(),
+        },
+        provenance: Provenance {
+            collector: "auditbook collect git",
+            auditbook_version: env!("CARGO_PKG_VERSION"),
+            trust,
+        },
+        summary,
+        by_month: months.into_values().collect(),
+        by_author: authors.into_values().collect(),
+        unverified,
+    }
+}
+
+/// The trust files of a source, resolved against the workspace root:
+/// `allowed_signers` (a file) and `gpg_keys` (a file or a folder of
+/// files), each read and hashed. Errors name the file.
+pub fn trust_files(root: &Path, source: &GitSource) -> anyhow::Result<Vec<(PathBuf, TrustFile)>> {
+    let mut files = Vec::new();
+    if let Some(path) = &source.allowed_signers {
+        files.push(("allowed_signers", root.join(path)));
+    }
+    if let Some(path) = &source.gpg_keys {
+        let full = root.join(path);
+        if full.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&full)
+                .with_context(|| format!("cannot read {}", full.display()))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file()
+                        && !p
+                            .file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect();
+            entries.sort();
+            if entries.is_empty() {
+                anyhow::bail!("{} holds no key files", full.display());
+            }
+            files.extend(entries.into_iter().map(|p| ("gpg_key", p)));
+        } else {
+            files.push(("gpg_key", full));
+        }
+    }
+    files
+        .into_iter()
+        .map(|(role, path)| {
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let file = TrustFile {
+                role,
+                path: crate::fsutil::relative_display(root, &path),
+                sha256: hex::encode(Sha256::digest(&bytes)),
+            };
+            Ok((path, file))
+        })
+        .collect()
+}
+
+/// Where the evidence of `source` for `period` goes, relative to the
+/// workspace root.
+pub fn evidence_path(source: &Source, period: &Period) -> PathBuf {
+    Path::new("evidence")
+        .join("git")
+        .join(format!("{}-{}.json", source.name, period.name))
+}
+
+/// Writes the evidence file atomically, replacing only an earlier file
+/// this collector wrote for the same repository.
+pub fn write(root: &Path, relative: &Path, evidence: &Evidence) -> anyhow::Result<()> {
+    let path = root.join(relative);
+    super::check_replaceable(
+        &path,
+        "commit-signing",
+        "/repository/path",
+        &serde_json::Value::String(evidence.repository.path.clone()),
+    )?;
+    let mut bytes = serde_json::to_vec_pretty(evidence)?;
+    bytes.push(b'\n');
+    crate::fsutil::write_atomic(&path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_signed_commit_and_strips_the_signature_from_the_payload() {
+        let data = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\
+parent 1111111111111111111111111111111111111111\n\
+parent 2222222222222222222222222222222222222222\n\
+author A U Thor <a@example.com> 1767225600 +0100\n\
+committer GitHub <noreply@github.com> 1767225601 -0230\n\
+gpgsig -----BEGIN SSH SIGNATURE-----\n U1NIU0lH\n -----END SSH SIGNATURE-----\n\
+\n\
+Merge pull request #1\n\
+from topic\n\nbody\n";
+        let commit = parse_commit(data).unwrap();
+        assert_eq!(commit.parents.len(), 2);
+        assert_eq!(commit.author.email, "a@example.com");
+        assert_eq!(commit.committer.name, "GitHub");
+        assert_eq!(commit.time, 1767225601);
+        assert_eq!(commit.offset_seconds, -(2 * 3600 + 30 * 60));
+        assert_eq!(commit.subject, "Merge pull request #1 from topic");
+        assert!(is_web(&commit.committer));
+        let signature = commit.signature.unwrap();
+        assert_eq!(
+            signature,
+            b"-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n"
+        );
+        assert_eq!(SignatureType::of(&signature), SignatureType::Ssh);
+        let payload = commit.payload.unwrap();
+        assert!(!payload.windows(6).any(|w| w == b"gpgsig"));
+        assert!(payload.starts_with(b"tree "));
+        assert!(payload.ends_with(b"\nbody\n"));
+        assert_eq!(payload.len(), data.len() - 76);
+    }
+
+    #[test]
+    fn classifies_signature_types_and_tolerates_garbage() {
+        assert_eq!(
+            SignatureType::of(b"-----BEGIN PGP SIGNATURE-----\n"),
+            SignatureType::Gpg
+        );
+        assert_eq!(
+            SignatureType::of(b"-----BEGIN SIGNED MESSAGE-----\n"),
+            SignatureType::X509
+        );
+        assert_eq!(SignatureType::of(b"hello"), SignatureType::Malformed);
+        assert_eq!(SignatureType::of(b""), SignatureType::Malformed);
+        assert!(parse_commit(b"").is_none());
+        assert!(parse_commit(b"tree x\n\nno committer").is_none());
+        let odd = parse_commit(b"committer <> notanumber +9x\n").unwrap();
+        assert_eq!(odd.time, 0);
+        assert_eq!(odd.offset_seconds, 0);
+        assert_eq!(odd.subject, "");
+    }
+}
