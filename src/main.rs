@@ -32,6 +32,12 @@ struct Cli {
     #[arg(short, long, global = true)]
     verbose: bool,
 
+    /// Read and write no cache: read every evidence file and render every
+    /// page afresh (the caches in .auditbook/ and site/.cache/ are left as
+    /// they are).
+    #[arg(long, global = true)]
+    no_cache: bool,
+
     /// When to colour output (NO_COLOR is honoured under `auto`).
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
     color: Color,
@@ -136,6 +142,7 @@ fn main() -> ExitCode {
         verbose: cli.verbose,
         color,
         progress: !cli.quiet && std::io::stderr().is_terminal(),
+        no_cache: cli.no_cache,
     };
     match run(&global, cli.command) {
         Ok(code) => cmd::exit(code),

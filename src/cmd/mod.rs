@@ -20,6 +20,8 @@ pub struct Global {
     pub color: bool,
     /// Show progress bars (stderr is a terminal and not quiet).
     pub progress: bool,
+    /// Read and write no cache (`--no-cache`).
+    pub no_cache: bool,
 }
 
 /// Loads the workspace the global options name, with a progress bar on a
@@ -29,6 +31,7 @@ pub fn load(global: &Global) -> anyhow::Result<crate::workspace::Workspace> {
         &global.workspace,
         crate::workspace::LoadOptions {
             progress: global.progress,
+            cache: !global.no_cache,
         },
     )
 }
