@@ -176,6 +176,7 @@ fn run(global: &Global, command: Command) -> anyhow::Result<u8> {
                 out,
                 force,
                 publish: false,
+                cache: !global.no_cache,
             },
         ),
         Command::Publish { out, force } => build::run(
@@ -184,6 +185,7 @@ fn run(global: &Global, command: Command) -> anyhow::Result<u8> {
                 out,
                 force,
                 publish: true,
+                cache: !global.no_cache,
             },
         ),
         Command::Serve { port, out } => serve::run(
@@ -194,6 +196,7 @@ fn run(global: &Global, command: Command) -> anyhow::Result<u8> {
                     out,
                     force: false,
                     publish: false,
+                    cache: !global.no_cache,
                 },
             },
         ),

@@ -6,7 +6,7 @@
 //!   what each sidecar holds, in `<workspace>/.auditbook/cache/`, keyed by
 //!   path, size, modification and change times (ns) and inode. `check` and
 //!   `build` share it.
-//! - `pages` (to come): per period, every output file's fingerprint (a digest of
+//! - [`pages`]: per period, every output file's fingerprint (a digest of
 //!   what it is rendered from) and the previous version of the period's
 //!   folder, in `<site>/.cache/<period>/`. `build` reuses a page whose
 //!   fingerprint did not change by hard-linking the earlier file instead
@@ -19,6 +19,7 @@
 pub mod codec;
 mod facts;
 pub mod files;
+pub mod pages;
 
 use std::fs::Metadata;
 use std::path::Path;
