@@ -7,6 +7,7 @@
 //! [`evidence`] reads each evidence format; [`cmd`] holds the commands.
 
 pub mod assess;
+pub mod cache;
 pub mod catalog;
 pub mod cmd;
 pub mod collect;
@@ -20,6 +21,7 @@ pub mod render;
 pub mod report;
 pub mod serve;
 pub mod site;
+pub mod timing;
 pub mod workspace;
 
 use chrono::{DateTime, Utc};

@@ -32,6 +32,12 @@ struct Cli {
     #[arg(short, long, global = true)]
     verbose: bool,
 
+    /// Read and write no cache: read every evidence file and render every
+    /// page afresh (the caches in .auditbook/ and site/.cache/ are left as
+    /// they are).
+    #[arg(long, global = true)]
+    no_cache: bool,
+
     /// When to colour output (NO_COLOR is honoured under `auto`).
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
     color: Color,
@@ -151,6 +157,7 @@ fn main() -> ExitCode {
         verbose: cli.verbose,
         color,
         progress: !cli.quiet && std::io::stderr().is_terminal(),
+        no_cache: cli.no_cache,
     };
     match run(&global, cli.command) {
         Ok(code) => cmd::exit(code),
@@ -184,6 +191,7 @@ fn run(global: &Global, command: Command) -> anyhow::Result<u8> {
                 out,
                 force,
                 publish: false,
+                cache: !global.no_cache,
             },
         ),
         Command::Publish { out, force } => build::run(
@@ -192,6 +200,7 @@ fn run(global: &Global, command: Command) -> anyhow::Result<u8> {
                 out,
                 force,
                 publish: true,
+                cache: !global.no_cache,
             },
         ),
         Command::Serve { port, out } => serve::run(
@@ -202,6 +211,7 @@ fn run(global: &Global, command: Command) -> anyhow::Result<u8> {
                     out,
                     force: false,
                     publish: false,
+                    cache: !global.no_cache,
                 },
             },
         ),

@@ -12,10 +12,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::assess::Assessment;
-use crate::render::{self, Manifest, ManifestEntry, RenderOptions, Templates, MANIFEST};
+use crate::cache::pages::{PageCache, Working};
+use crate::render::{
+    self, Manifest, ManifestEntry, Output, Previous, RenderOptions, Rendered, Templates, MANIFEST,
+};
 
 pub const PUBLISHED: &str = "published.json";
 
@@ -47,6 +49,9 @@ pub struct BuildOptions {
     pub force: bool,
     /// Freeze the period after building it.
     pub publish: bool,
+    /// Reuse unchanged files of the previous build (the page cache in
+    /// `<site>/.cache/`).
+    pub cache: bool,
 }
 
 /// What a build did.
@@ -131,10 +136,17 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
     }
 
     let temporary = site.join(format!(".tmp-{period}-{}", std::process::id()));
-    let result = (|| -> anyhow::Result<BuildOutcome> {
-        let _ = std::fs::remove_dir_all(&temporary);
-        let mut manifest = render::render(assessment, &templates, &temporary, &options_for_render)?;
-        let mut manifest_sha256 = file_sha256(&temporary.join(MANIFEST))?;
+    let _ = std::fs::remove_dir_all(&temporary);
+    let mut pages = options.cache.then(|| PageCache::open(&site, period));
+    for note in pages.iter().flat_map(|p| p.notes.iter()) {
+        crate::timing::note(note.clone());
+    }
+    let output = crate::timing::time("site: take the spare folder", || {
+        prepare(&temporary, &period_dir, pages.as_mut())
+    })?;
+    let result = (|| -> anyhow::Result<(BuildOutcome, Rendered)> {
+        let mut rendered = render::render(assessment, &templates, output, &options_for_render)?;
+        let mut manifest_sha256 = rendered.manifest_sha256.clone();
         let mut state = if options.publish {
             BuildState::Published
         } else {
@@ -146,7 +158,7 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
                 state = BuildState::Unchanged;
             } else {
                 let old = read_manifest(&period_dir)?;
-                let changes = diff(&old.files, &manifest.files);
+                let changes = diff(&old.files, &rendered.manifest.files);
                 if !options.force {
                     return Err(PublishedPeriodChanged {
                         period: period.clone(),
@@ -164,8 +176,16 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
                 std::fs::remove_dir_all(&temporary)
                     .with_context(|| format!("cannot clear {}", temporary.display()))?;
                 options_for_render.notice = republication_notice(&record);
-                manifest = render::render(assessment, &templates, &temporary, &options_for_render)?;
-                manifest_sha256 = file_sha256(&temporary.join(MANIFEST))?;
+                let output = match rendered.previous.take() {
+                    Some(previous) => {
+                        std::fs::create_dir_all(&temporary)
+                            .with_context(|| format!("cannot create {}", temporary.display()))?;
+                        Output::reusing(&temporary, Working::default(), Some(previous))
+                    }
+                    None => Output::new(&temporary)?,
+                };
+                rendered = render::render(assessment, &templates, output, &options_for_render)?;
+                manifest_sha256 = rendered.manifest_sha256.clone();
                 if let Some(last) = record.republications.last_mut() {
                     last.manifest_sha256 = manifest_sha256.clone();
                 }
@@ -186,35 +206,107 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
                 },
             )?;
         }
+        let manifest = &rendered.manifest;
         let pages = manifest
             .files
             .iter()
             .filter(|f| f.path.ends_with(".html"))
             .count();
-        Ok(BuildOutcome {
-            period_dir: period_dir.clone(),
-            files: manifest.files.len(),
-            pages,
-            manifest_sha256,
-            state,
-        })
+        Ok((
+            BuildOutcome {
+                period_dir: period_dir.clone(),
+                files: manifest.files.len(),
+                pages,
+                manifest_sha256,
+                state,
+            },
+            rendered,
+        ))
     })();
 
-    let outcome = match result {
-        Ok(outcome) => outcome,
+    let (outcome, rendered) = match result {
+        Ok(done) => done,
         Err(error) => {
             let _ = std::fs::remove_dir_all(&temporary);
             return Err(error);
         }
     };
-    if outcome.state == BuildState::Unchanged {
-        std::fs::remove_dir_all(&temporary)
-            .with_context(|| format!("cannot remove {}", temporary.display()))?;
-    } else {
-        swap_into_place(&temporary, &period_dir)?;
-    }
-    write_version_index(&site, &assessment.config.organization.name, &templates)?;
+    crate::timing::time("site: swap", || {
+        put_in_place(&temporary, &period_dir, &outcome, rendered, pages.as_ref())
+    })?;
+    crate::timing::time("site: version index", || {
+        write_version_index(&site, &assessment.config.organization.name, &templates)
+    })?;
     Ok(outcome)
+}
+
+/// The output of a build in `temporary`: the spare of the page cache when
+/// there is one (linking unchanged files from `period_dir`), else a new
+/// folder.
+fn prepare(
+    temporary: &Path,
+    period_dir: &Path,
+    pages: Option<&mut PageCache>,
+) -> anyhow::Result<Output> {
+    let Some(pages) = pages else {
+        return Output::new(temporary);
+    };
+    let working = pages
+        .take_spare(temporary)
+        .with_context(|| format!("cannot create {}", temporary.display()))?;
+    let previous = pages
+        .live
+        .take()
+        .filter(|_| period_dir.is_dir())
+        .map(|records| Previous {
+            dir: period_dir.to_path_buf(),
+            records,
+        });
+    Ok(Output::reusing(temporary, working, previous))
+}
+
+/// Swaps the finished `temporary` in as `period_dir` (unless nothing
+/// changed) and keeps the folder it replaced as the page cache's spare.
+fn put_in_place(
+    temporary: &Path,
+    period_dir: &Path,
+    outcome: &BuildOutcome,
+    rendered: Rendered,
+    pages: Option<&PageCache>,
+) -> anyhow::Result<()> {
+    let note = |result: Result<(), String>| {
+        if let Err(reason) = result {
+            crate::timing::note(format!("the page cache was not saved: {reason}"));
+        }
+    };
+    if outcome.state == BuildState::Unchanged {
+        // `temporary` holds what the live folder holds.
+        return match pages {
+            Some(pages) => {
+                note(pages.keep_spare(temporary, Some(&rendered.records)));
+                Ok(())
+            }
+            None => std::fs::remove_dir_all(temporary)
+                .with_context(|| format!("cannot remove {}", temporary.display())),
+        };
+    }
+    if let Some(pages) = pages {
+        pages.forget_live();
+    }
+    let retired = swap_into_place(temporary, period_dir)?;
+    let Some(pages) = pages else {
+        return match retired {
+            Some(old) => std::fs::remove_dir_all(&old)
+                .with_context(|| format!("cannot remove {}", old.display())),
+            None => Ok(()),
+        };
+    };
+    note(pages.save_live(&rendered.records));
+    if let Some(old) = retired {
+        let records = rendered.previous.map(|p| p.records);
+        note(pages.keep_spare(&old, records.as_ref()));
+    }
+    Ok(())
 }
 
 fn republication_notice(record: &Published) -> Option<String> {
@@ -246,11 +338,6 @@ fn remove_stale_temporaries(site: &Path, period: &str) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
-}
-
-fn file_sha256(path: &Path) -> anyhow::Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(hex::encode(Sha256::digest(bytes)))
 }
 
 pub fn read_published(period_dir: &Path) -> anyhow::Result<Option<Published>> {
@@ -303,23 +390,25 @@ fn diff(old: &[ManifestEntry], new: &[ManifestEntry]) -> Vec<String> {
 }
 
 /// Puts `fresh` where `target` is, atomically where the platform allows:
-/// readers see the old folder or the new one, never a mix.
-fn swap_into_place(fresh: &Path, target: &Path) -> anyhow::Result<()> {
+/// readers see the old folder or the new one, never a mix. Returns where
+/// the old folder now is, for the caller to keep or remove once the new
+/// one is in place.
+fn swap_into_place(fresh: &Path, target: &Path) -> anyhow::Result<Option<PathBuf>> {
     if !target.exists() {
         return std::fs::rename(fresh, target)
+            .map(|()| None)
             .with_context(|| format!("cannot move {} to {}", fresh.display(), target.display()));
     }
     if exchange(fresh, target).is_ok() {
         // `fresh` now holds the old site.
-        return std::fs::remove_dir_all(fresh)
-            .with_context(|| format!("cannot remove {}", fresh.display()));
+        return Ok(Some(fresh.to_path_buf()));
     }
     let old = fresh.with_extension("old");
     std::fs::rename(target, &old)
         .with_context(|| format!("cannot move {} aside", target.display()))?;
     std::fs::rename(fresh, target)
         .with_context(|| format!("cannot move {} into place", fresh.display()))?;
-    std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))
+    Ok(Some(old))
 }
 
 #[cfg(target_os = "linux")]

@@ -281,7 +281,9 @@ fn xss_in_policies_titles_file_names_and_evidence_renders_inert() {
 #[test]
 fn a_failed_build_leaves_the_previous_site_intact() {
     let sandbox = built("valid");
-    let before = tree(&sandbox.path().join("site"));
+    // A second build leaves the first version in the page cache.
+    assert_eq!(sandbox.run(&["build"]).code, 0);
+    let before = published_tree(&sandbox);
     // A template override that fails while rendering evidence pages, after
     // the dashboard and other pages were written.
     sandbox.write("templates/evidence.html", "{% extends \"base.html\" %}{% block content %}{{ page.no_such_field.deeper }}{% endblock %}");
@@ -292,13 +294,33 @@ fn a_failed_build_leaves_the_previous_site_intact() {
     let run = sandbox.run(&["build"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("evidence"), "{}", run.stderr);
-    assert_eq!(tree(&sandbox.path().join("site")), before);
+    assert_eq!(published_tree(&sandbox), before);
+    // No temporary folder is left behind (the page cache may stay).
     let leftovers: Vec<_> = std::fs::read_dir(sandbox.path().join("site"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
+        .filter(|n| n.starts_with('.') && n != ".cache")
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // The next good build is complete and correct all the same.
+    sandbox.remove("templates/evidence.html");
+    assert_eq!(sandbox.run(&["build"]).code, 0);
+    let fresh = Sandbox::fixture("valid");
+    fresh.write(
+        "policies/new.md",
+        "---\ntitle: New\nowner: X\nversion: \"1\"\ncontrols: [CC6.1]\n---\nNew.\n",
+    );
+    assert_eq!(fresh.run(&["build"]).code, 0);
+    assert_eq!(published_tree(&sandbox), published_tree(&fresh));
+}
+
+/// What a site publishes: everything but the page cache.
+fn published_tree(sandbox: &Sandbox) -> BTreeMap<String, Vec<u8>> {
+    tree(&sandbox.path().join("site"))
+        .into_iter()
+        .filter(|(path, _)| !path.starts_with(".cache/"))
+        .collect()
 }
 
 #[test]

@@ -371,6 +371,8 @@ fn init_creates_a_workspace_that_checks_clean() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(dir.join("auditbook.toml").is_file());
     assert!(dir.join("policies/access-control.md").is_file());
+    let ignore = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == ".auditbook/"), "{ignore}");
 
     let check = support::auditbook()
         .args(["-C", dir.to_str().unwrap(), "check", "--format", "json"])

@@ -14,7 +14,7 @@ use super::{Global, EXIT_OK, EXIT_PROBLEMS};
 /// its errors are printed and the exit code is 1, as `check` would.
 pub fn run(global: &Global, options: &BuildOptions) -> anyhow::Result<u8> {
     let workspace = super::load(global, true)?;
-    let assessment = assess::assess(&workspace);
+    let assessment = crate::timing::time("assess", || assess::assess(&workspace));
     let painter = Painter {
         enabled: global.color,
     };
@@ -65,5 +65,29 @@ pub fn run(global: &Global, options: &BuildOptions) -> anyhow::Result<u8> {
             println!("  {warnings} warnings (run `auditbook check` to see them)");
         }
     }
+    if global.verbose {
+        report_timing();
+    }
+    // The process ends here: freeing millions of small allocations one by
+    // one would take a tenth of a second on a large workspace.
+    std::mem::forget(assessment);
+    std::mem::forget(workspace);
     Ok(EXIT_OK)
+}
+
+/// `-v`: where the time went, what was reused, and why a cache was not.
+fn report_timing() {
+    let mut err = std::io::stderr().lock();
+    for note in crate::timing::notes() {
+        let _ = writeln!(err, "  note: {note}");
+    }
+    for (name, n) in crate::timing::counts() {
+        let _ = writeln!(err, "  {n:>10}  {name}");
+    }
+    let mut total = std::time::Duration::ZERO;
+    for (phase, elapsed) in crate::timing::phases() {
+        total += elapsed;
+        let _ = writeln!(err, "  {:>7.1} ms  {phase}", elapsed.as_secs_f64() * 1000.0);
+    }
+    let _ = writeln!(err, "  {:>7.1} ms  in all", total.as_secs_f64() * 1000.0);
 }

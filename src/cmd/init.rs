@@ -11,6 +11,7 @@ use crate::config::FILE_NAME;
 /// The scaffold: destination (relative to the workspace) and template.
 const FILES: &[(&str, &str)] = &[
     (FILE_NAME, include_str!("scaffold/auditbook.toml")),
+    (".gitignore", include_str!("scaffold/gitignore")),
     (
         "policies/information-security.md",
         include_str!("scaffold/policies/information-security.md"),

@@ -21,6 +21,8 @@ pub struct Global {
     pub color: bool,
     /// Show progress bars (stderr is a terminal and not quiet).
     pub progress: bool,
+    /// Read and write no cache (`--no-cache`).
+    pub no_cache: bool,
 }
 
 /// Loads the workspace the global options name, with a progress bar on a
@@ -31,6 +33,7 @@ pub fn load(global: &Global, details: bool) -> anyhow::Result<crate::workspace::
         crate::workspace::LoadOptions {
             progress: global.progress,
             details,
+            cache: !global.no_cache,
         },
     )
 }

@@ -8,20 +8,24 @@
 //! `evidence.html`, `evidence/<path>.html`, `raw/<path>` (the redacted
 //! file), `assets/`, `manifest.json`.
 
+mod fingerprint;
 mod markdown;
 mod output;
+mod raw;
 mod templates;
 mod views;
-
-use std::path::Path;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
+use sha2::{Digest as _, Sha256};
 
 use crate::assess::Assessment;
-pub use output::{ManifestEntry, Output};
+use crate::cache::pages::{Record, Records};
+use crate::cache::Digest16;
+use fingerprint::Fingerprints;
+pub use output::{ManifestEntry, Output, Previous};
 pub use templates::{Templates, ASSETS, TEMPLATES};
 pub use views::href;
 use views::Site;
@@ -50,54 +54,152 @@ pub struct Manifest {
 
 pub const MANIFEST: &str = "manifest.json";
 
-/// Renders the portal of `assessment` into `out` and writes its manifest.
+/// What [`render`] produced.
+pub struct Rendered {
+    pub manifest: Manifest,
+    pub manifest_sha256: String,
+    /// Every file of the folder (the manifest aside), for the page cache.
+    pub records: Records,
+    /// The live folder's records `output` was given, handed back.
+    pub previous: Option<Previous>,
+}
+
+/// Renders the portal of `assessment` into `output`'s folder, reusing
+/// every file whose fingerprint is unchanged, and writes its manifest.
 pub fn render(
     assessment: &Assessment<'_>,
     templates: &Templates,
-    out: &Path,
+    output: Output,
     options: &RenderOptions,
-) -> anyhow::Result<Manifest> {
-    let output = Output::new(out)?;
+) -> anyhow::Result<Rendered> {
+    let fingerprints = crate::timing::time("render: fingerprints", || {
+        Fingerprints::new(assessment, templates, options)
+    });
     let site = Site::new(assessment, options);
-    let render_page =
-        |template: &str, path: &str, context: minijinja::Value| -> anyhow::Result<()> {
-            let html = templates
-                .env
-                .get_template(template)
-                .and_then(|t| t.render(context))
-                .with_context(|| format!("cannot render {path} with template {template}"))?;
-            output.write(path, html.as_bytes())
-        };
+    let started = std::time::Instant::now();
+    let render_html = |template: &str, path: &str, context: minijinja::Value| {
+        templates
+            .env
+            .get_template(template)
+            .and_then(|t| t.render(context))
+            .with_context(|| format!("cannot render {path} with template {template}"))
+    };
+    // A file is rendered only when no earlier one has its fingerprint.
+    let file = |path: &str,
+                fingerprint: Digest16,
+                produce: &dyn Fn() -> anyhow::Result<Vec<u8>>|
+     -> anyhow::Result<()> {
+        match output.reuse(path, fingerprint)? {
+            Some(record) => {
+                if output.verifying() {
+                    check_reused(path, &record, &produce()?, None)?;
+                }
+                Ok(())
+            }
+            None => output.write(path, &produce()?, fingerprint),
+        }
+    };
+    let page = |template: &str,
+                path: &str,
+                fingerprint: Digest16,
+                view: &dyn Fn() -> anyhow::Result<minijinja::Value>|
+     -> anyhow::Result<()> {
+        file(path, fingerprint, &|| {
+            Ok(render_html(template, path, view()?)?.into_bytes())
+        })
+    };
 
     for (name, source) in &templates.assets {
-        output.write(&format!("assets/{name}"), source.as_bytes())?;
+        let path = format!("assets/{name}");
+        let fingerprint = fingerprints.asset(&path, source.as_bytes());
+        file(&path, fingerprint, &|| Ok(source.as_bytes().to_vec()))?;
     }
-    output.write("assets/search-index.js", site.search_index_js().as_bytes())?;
+    let path = "assets/search-index.js";
+    file(path, fingerprints.search_index(path, assessment), &|| {
+        Ok(site.search_index_js().into_bytes())
+    })?;
 
-    render_page("dashboard.html", "index.html", site.dashboard())?;
-    render_page("policies.html", "policies.html", site.policy_list())?;
-    render_page("evidence-list.html", "evidence.html", site.evidence_list())?;
+    page(
+        "dashboard.html",
+        "index.html",
+        fingerprints.dashboard("index.html"),
+        &|| Ok(site.dashboard()),
+    )?;
+    page(
+        "policies.html",
+        "policies.html",
+        fingerprints.policy_list("policies.html"),
+        &|| Ok(site.policy_list()),
+    )?;
+    page(
+        "evidence-list.html",
+        "evidence.html",
+        fingerprints.evidence_list("evidence.html"),
+        &|| Ok(site.evidence_list()),
+    )?;
     for framework in site.frameworks() {
-        render_page(
+        let path = site.framework_path(framework);
+        page(
             "framework.html",
-            &site.framework_path(framework),
-            site.framework(framework),
+            &path,
+            fingerprints.framework(&path, assessment),
+            &|| Ok(site.framework(framework)),
         )?;
     }
     (0..assessment.controls.len())
         .into_par_iter()
-        .try_for_each(|i| render_page("control.html", &site.control_path(i), site.control(i)))?;
+        .try_for_each(|i| {
+            let path = site.control_path(i);
+            page(
+                "control.html",
+                &path,
+                fingerprints.control(&path, i),
+                &|| Ok(site.control(i)),
+            )
+        })?;
     (0..assessment.workspace.policies.len())
         .into_par_iter()
-        .try_for_each(|i| render_page("policy.html", &site.policy_path(i), site.policy(i)))?;
+        .try_for_each(|i| {
+            let path = site.policy_path(i);
+            page(
+                "policy.html",
+                &path,
+                fingerprints.policy(&path, assessment, i),
+                &|| Ok(site.policy(i)),
+            )
+        })?;
     (0..assessment.workspace.evidence.len())
         .into_par_iter()
         .try_for_each(|i| -> anyhow::Result<()> {
-            let page = site.evidence(i, &output)?;
-            render_page("evidence.html", &site.evidence_path(i), page)
+            let item = &assessment.workspace.evidence[i];
+            let source = assessment.workspace.root.join(&item.path);
+            let raw = site.raw_path(i);
+            let raw_fingerprint = fingerprints.raw(item);
+            let note = match output.reuse(&raw, raw_fingerprint)? {
+                Some(record) => {
+                    let note = raw::Note::decode(record.note);
+                    if output.verifying() {
+                        let (bytes, fresh) = raw::bytes(&source)?;
+                        check_reused(&raw, &record, &bytes, Some((note, fresh)))?;
+                    }
+                    note
+                }
+                None => raw::write(&output, &raw, &source, item, raw_fingerprint)?,
+            };
+            let path = site.evidence_path(i);
+            page(
+                "evidence.html",
+                &path,
+                fingerprints.evidence(&path, assessment, i),
+                &|| {
+                    let copy = raw::describe(&output.root().join(&raw), note)?;
+                    site.evidence(i, &copy)
+                },
+            )
         })?;
+    crate::timing::record("render: pages", started.elapsed());
 
-    let files = output.into_entries();
+    let finished = crate::timing::time("render: finish", || output.finish())?;
     let period = &assessment.config.period;
     let manifest = Manifest {
         period: period.name.clone(),
@@ -105,11 +207,35 @@ pub fn render(
         end: period.end.to_string(),
         built_at: crate::report::time(options.built_at),
         commit: assessment.workspace.commit.clone(),
-        files,
+        files: finished.entries,
     };
-    let mut json = serde_json::to_vec_pretty(&manifest)?;
-    json.push(b'\n');
-    std::fs::write(out.join(MANIFEST), json)
-        .with_context(|| format!("cannot write {}", out.join(MANIFEST).display()))?;
-    Ok(manifest)
+    let manifest_sha256 = crate::timing::time("render: manifest", || -> anyhow::Result<_> {
+        let mut json = serde_json::to_vec_pretty(&manifest)?;
+        json.push(b'\n');
+        output.write_unlisted(MANIFEST, &json)
+    })?;
+    Ok(Rendered {
+        manifest,
+        manifest_sha256,
+        records: finished.records,
+        previous: output.into_previous(),
+    })
+}
+
+/// Fails when a reused file is not what rendering it now gives: a
+/// fingerprint that misses something its file depends on.
+fn check_reused(
+    path: &str,
+    record: &Record,
+    fresh: &[u8],
+    notes: Option<(raw::Note, raw::Note)>,
+) -> anyhow::Result<()> {
+    let same_notes = notes.is_none_or(|(kept, fresh)| kept == fresh);
+    if <[u8; 32]>::from(Sha256::digest(fresh)) != record.sha256 || !same_notes {
+        anyhow::bail!(
+            "{path} was reused from an earlier build but rendering it now gives other content: \
+             its fingerprint misses something it depends on"
+        );
+    }
+    Ok(())
 }

@@ -1,14 +1,28 @@
 //! Where rendered files go: a folder, written in parallel, with the sha256
 //! and size of every file kept for `manifest.json`.
+//!
+//! Each file comes with its fingerprint (see `fingerprint`). A file whose
+//! fingerprint matches one already in the folder (the build's folder starts
+//! as the previous version's spare) is kept as it is; one that matches a
+//! file of the live period folder is hard-linked from there (copied where
+//! links are not possible). Only the rest is rendered. Output never opens
+//! an existing path for writing: a file in the way is unlinked first, so
+//! that a file shared with a published period through a hard link can
+//! never change under it.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::cache::pages::{Record, Records, Stamp, Working};
+use crate::cache::Digest16;
 
 /// One file of a portal version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -18,55 +32,227 @@ pub struct ManifestEntry {
     pub size: u64,
 }
 
+/// The live period folder, whose unchanged files a build links.
+pub struct Previous {
+    pub dir: PathBuf,
+    pub records: Records,
+}
+
 pub struct Output {
     root: PathBuf,
-    entries: Mutex<Vec<ManifestEntry>>,
+    /// Files already in `root`, and the records that still vouch for them.
+    existing: HashMap<String, Option<Record>>,
+    previous: Option<Previous>,
+    /// Fingerprint -> a file that has it, in `root` or the live folder:
+    /// built on first need, for files that moved.
+    by_fingerprint: OnceLock<HashMap<Digest16, (bool, String)>>,
+    produced: Mutex<Vec<(String, Record)>>,
+    dirs: Mutex<HashSet<String>>,
+    kept: AtomicUsize,
+    linked: AtomicUsize,
+    written: AtomicUsize,
+    /// Render reused files too and fail if they differ (for tests).
+    verify: bool,
+}
+
+/// What a build produced.
+pub struct Finished {
+    pub entries: Vec<ManifestEntry>,
+    pub records: Records,
 }
 
 impl Output {
+    /// A new, empty folder at `root`.
     pub fn new(root: &Path) -> anyhow::Result<Output> {
         std::fs::create_dir_all(root)
             .with_context(|| format!("cannot create {}", root.display()))?;
-        Ok(Output {
+        Ok(Output::reusing(
+            root,
+            Working {
+                existing: HashMap::new(),
+                dirs: HashSet::new(),
+            },
+            None,
+        ))
+    }
+
+    /// `root`, which already holds `working`, with `previous` to link from.
+    pub fn reusing(root: &Path, working: Working, previous: Option<Previous>) -> Output {
+        Output {
             root: root.to_path_buf(),
-            entries: Mutex::new(Vec::new()),
-        })
+            existing: working.existing,
+            previous,
+            by_fingerprint: OnceLock::new(),
+            produced: Mutex::new(Vec::new()),
+            dirs: Mutex::new(working.dirs),
+            kept: AtomicUsize::new(0),
+            linked: AtomicUsize::new(0),
+            written: AtomicUsize::new(0),
+            verify: std::env::var_os("AUDITBOOK_VERIFY_REUSE").is_some_and(|v| v == "1"),
+        }
     }
 
     pub fn root(&self) -> &Path {
         &self.root
     }
 
+    /// Whether reused files are to be rendered again and compared.
+    pub fn verifying(&self) -> bool {
+        self.verify
+    }
+
+    /// Creates the folders of `relative` (once each) and returns its path,
+    /// with any file in the way removed.
     fn target(&self, relative: &str) -> anyhow::Result<PathBuf> {
         let path = self.root.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
+        if let Some((parent, _)) = relative.rsplit_once('/') {
+            let known = self
+                .dirs
+                .lock()
+                .expect("no writer panics while holding the lock")
+                .contains(parent);
+            if !known {
+                let dir = self.root.join(parent);
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                let mut dirs = self.dirs.lock().expect("no writer panics");
+                let mut folder = parent;
+                loop {
+                    dirs.insert(folder.to_string());
+                    match folder.rsplit_once('/') {
+                        Some((up, _)) => folder = up,
+                        None => break,
+                    }
+                }
+            }
+        }
+        if self.existing.contains_key(relative) {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("cannot replace {}", path.display()))
+                }
+                _ => {}
+            }
         }
         Ok(path)
     }
 
-    fn record(&self, path: &str, sha256: String, size: u64) {
-        self.entries
+    fn record(&self, path: &str, record: Record) {
+        self.produced
             .lock()
             .expect("no writer panics while holding the lock")
-            .push(ManifestEntry {
-                path: path.to_string(),
-                sha256,
-                size,
-            });
+            .push((path.to_string(), record));
+    }
+
+    /// Puts the file with `fingerprint` at `relative` if one exists: kept
+    /// when it is there already, else linked. `None` when it must be
+    /// rendered.
+    pub fn reuse(&self, relative: &str, fingerprint: Digest16) -> anyhow::Result<Option<Record>> {
+        if let Some(Some(record)) = self.existing.get(relative) {
+            if record.fingerprint == fingerprint {
+                self.kept.fetch_add(1, Ordering::Relaxed);
+                self.record(relative, *record);
+                return Ok(Some(*record));
+            }
+        }
+        let source = match &self.previous {
+            Some(previous)
+                if previous
+                    .records
+                    .get(relative)
+                    .is_some_and(|r| r.fingerprint == fingerprint) =>
+            {
+                Some((false, relative))
+            }
+            _ => self
+                .fingerprints()
+                .get(&fingerprint)
+                .map(|(working, path)| (*working, path.as_str())),
+        };
+        let Some((in_working, from)) = source else {
+            return Ok(None);
+        };
+        let (dir, record) = if in_working {
+            match self.existing.get(from) {
+                Some(Some(record)) => (&self.root, *record),
+                _ => return Ok(None),
+            }
+        } else {
+            match &self.previous {
+                Some(previous) => match previous.records.get(from) {
+                    Some(record) => (&previous.dir, *record),
+                    None => return Ok(None),
+                },
+                None => return Ok(None),
+            }
+        };
+        let source = dir.join(from);
+        let target = self.target(relative)?;
+        let stamp = if std::fs::hard_link(&source, &target).is_ok() {
+            // Good only if the link reached the file the record vouches
+            // for, not one put there since.
+            match std::fs::symlink_metadata(&target).map(|m| Stamp::of(&m)) {
+                Ok(stamp) if stamp == record.stamp => stamp,
+                _ => {
+                    let _ = std::fs::remove_file(&target);
+                    return Ok(None);
+                }
+            }
+        } else if copy_checked(&source, &target, &record) {
+            match std::fs::symlink_metadata(&target) {
+                Ok(metadata) => Stamp::of(&metadata),
+                Err(_) => return Ok(None),
+            }
+        } else {
+            return Ok(None);
+        };
+        let record = Record { stamp, ..record };
+        self.linked.fetch_add(1, Ordering::Relaxed);
+        self.record(relative, record);
+        Ok(Some(record))
+    }
+
+    fn fingerprints(&self) -> &HashMap<Digest16, (bool, String)> {
+        self.by_fingerprint.get_or_init(|| {
+            let mut map = HashMap::new();
+            if let Some(previous) = &self.previous {
+                for (path, record) in &previous.records {
+                    map.insert(record.fingerprint, (false, path.clone()));
+                }
+            }
+            for (path, record) in &self.existing {
+                if let Some(record) = record {
+                    map.insert(record.fingerprint, (true, path.clone()));
+                }
+            }
+            map
+        })
     }
 
     /// Writes `bytes` to `relative` (a `/`-separated path).
-    pub fn write(&self, relative: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    pub fn write(&self, relative: &str, bytes: &[u8], fingerprint: Digest16) -> anyhow::Result<()> {
         let path = self.target(relative)?;
-        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        let stamp = write_new(&path, bytes)?;
+        self.written.fetch_add(1, Ordering::Relaxed);
         self.record(
             relative,
-            hex::encode(Sha256::digest(bytes)),
-            bytes.len() as u64,
+            Record {
+                fingerprint,
+                sha256: Sha256::digest(bytes).into(),
+                size: bytes.len() as u64,
+                stamp,
+                note: 0,
+            },
         );
         Ok(())
+    }
+
+    /// Writes a file that is not part of the manifest (the manifest
+    /// itself); returns its sha256.
+    pub fn write_unlisted(&self, relative: &str, bytes: &[u8]) -> anyhow::Result<String> {
+        let path = self.target(relative)?;
+        write_new(&path, bytes)?;
+        Ok(hex::encode(Sha256::digest(bytes)))
     }
 
     /// Copies `source` unchanged; its sha256 is known already.
@@ -76,11 +262,29 @@ impl Output {
         source: &Path,
         sha256: &str,
         size: u64,
+        fingerprint: Digest16,
     ) -> anyhow::Result<()> {
         let path = self.target(relative)?;
-        std::fs::copy(source, &path)
+        let mut input =
+            File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
+        let mut output = create_new(&path)?;
+        io::copy(&mut input, &mut output)
             .with_context(|| format!("cannot copy {} to {}", source.display(), path.display()))?;
-        self.record(relative, sha256.to_string(), size);
+        let stamp = stamp_of(&output, &path)?;
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(sha256, &mut digest)
+            .with_context(|| format!("{sha256} is not a sha256"))?;
+        self.written.fetch_add(1, Ordering::Relaxed);
+        self.record(
+            relative,
+            Record {
+                fingerprint,
+                sha256: digest,
+                size,
+                stamp,
+                note: 0,
+            },
+        );
         Ok(())
     }
 
@@ -90,49 +294,174 @@ impl Output {
         &self,
         relative: &str,
         source: &Path,
-        mut transform: impl FnMut(&[u8], &mut Vec<u8>),
-    ) -> anyhow::Result<()> {
+        fingerprint: Digest16,
+        transform: impl FnMut(&[u8], &mut Vec<u8>),
+    ) -> anyhow::Result<Record> {
         let path = self.target(relative)?;
-        let input =
-            File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
-        let mut reader = BufReader::with_capacity(256 * 1024, input);
-        let file =
-            File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+        let file = create_new(&path)?;
         let mut writer = HashingWriter {
             inner: io::BufWriter::with_capacity(256 * 1024, file),
             hasher: Sha256::new(),
             size: 0,
         };
-        let mut line = Vec::new();
-        let mut out = Vec::new();
+        transform_lines(source, &mut writer, transform)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let file = writer
+            .inner
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        let record = Record {
+            fingerprint,
+            sha256: writer.hasher.finalize().into(),
+            size: writer.size,
+            stamp: stamp_of(&file, &path)?,
+            note: 0,
+        };
+        self.written.fetch_add(1, Ordering::Relaxed);
+        self.record(relative, record);
+        Ok(record)
+    }
+
+    /// Sets the note of the file just produced at `relative`.
+    pub fn note(&self, relative: &str, note: u64) {
+        let mut produced = self.produced.lock().expect("no writer panics");
+        if let Some((_, record)) = produced.iter_mut().rev().find(|(p, _)| p == relative) {
+            record.note = note;
+        }
+    }
+
+    /// Removes what is left of the previous version, and returns every file
+    /// produced, sorted by path.
+    pub fn finish(&self) -> anyhow::Result<Finished> {
+        let produced = std::mem::take(&mut *self.produced.lock().expect("no writer panicked"));
+        let mut records: Records = HashMap::with_capacity(produced.len());
+        for (path, record) in produced {
+            records.insert(path, record);
+        }
+        let mut emptied = HashSet::new();
+        for path in self.existing.keys() {
+            if !records.contains_key(path) {
+                let full = self.root.join(path);
+                match std::fs::remove_file(&full) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        // Not a file (a folder where a file was expected).
+                        std::fs::remove_dir_all(&full)
+                            .with_context(|| format!("cannot remove {}", full.display()))?;
+                    }
+                    _ => {}
+                }
+                if let Some((parent, _)) = path.rsplit_once('/') {
+                    emptied.insert(parent.to_string());
+                }
+            }
+        }
+        // Folders left empty, deepest first.
+        let mut emptied: Vec<String> = emptied.into_iter().collect();
+        emptied.sort_by_key(|p| std::cmp::Reverse(p.matches('/').count()));
+        for folder in emptied {
+            let mut folder = folder.as_str();
+            while std::fs::remove_dir(self.root.join(folder)).is_ok() {
+                match folder.rsplit_once('/') {
+                    Some((up, _)) => folder = up,
+                    None => break,
+                }
+            }
+        }
+        let count = |n: &AtomicUsize| n.swap(0, Ordering::Relaxed);
+        crate::timing::count("files kept from the previous build", count(&self.kept));
+        crate::timing::count("files linked from the live folder", count(&self.linked));
+        crate::timing::count("files rendered or copied", count(&self.written));
+        let mut entries: Vec<ManifestEntry> = records
+            .iter()
+            .map(|(path, record)| ManifestEntry {
+                path: path.clone(),
+                sha256: hex::encode(record.sha256),
+                size: record.size,
+            })
+            .collect();
+        entries.sort();
+        Ok(Finished { entries, records })
+    }
+}
+
+impl Output {
+    /// The live folder's records, handed back.
+    pub fn into_previous(self) -> Option<Previous> {
+        self.previous
+    }
+}
+
+fn create_new(path: &Path) -> anyhow::Result<File> {
+    File::options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn stamp_of(file: &File, path: &Path) -> anyhow::Result<Stamp> {
+    file.metadata()
+        .map(|m| Stamp::of(&m))
+        .with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<Stamp> {
+    let mut file = create_new(path)?;
+    file.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    stamp_of(&file, path)
+}
+
+/// Copies `source` to a new `target` and checks it against `record`.
+fn copy_checked(source: &Path, target: &Path, record: &Record) -> bool {
+    let copy = || -> io::Result<bool> {
+        let mut input = File::open(source)?;
+        let mut output = File::options().write(true).create_new(true).open(target)?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; 256 * 1024];
         loop {
-            line.clear();
-            let n = reader
-                .read_until(b'\n', &mut line)
-                .with_context(|| format!("cannot read {}", source.display()))?;
+            let n = input.read(&mut buffer)?;
             if n == 0 {
                 break;
             }
-            out.clear();
-            transform(&line, &mut out);
-            writer
-                .write_all(&out)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            hasher.update(&buffer[..n]);
+            output.write_all(&buffer[..n])?;
         }
-        writer
-            .inner
-            .flush()
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        self.record(relative, hex::encode(writer.hasher.finalize()), writer.size);
-        Ok(())
+        Ok(<[u8; 32]>::from(hasher.finalize()) == record.sha256)
+    };
+    match copy() {
+        Ok(true) => true,
+        _ => {
+            let _ = std::fs::remove_file(target);
+            false
+        }
     }
+}
 
-    /// Every file written, sorted by path.
-    pub fn into_entries(self) -> Vec<ManifestEntry> {
-        let mut entries = self.entries.into_inner().expect("no writer panicked");
-        entries.sort();
-        entries
+/// Streams `source` through `transform` line by line into `out`.
+pub fn transform_lines(
+    source: &Path,
+    out: &mut impl Write,
+    mut transform: impl FnMut(&[u8], &mut Vec<u8>),
+) -> anyhow::Result<()> {
+    let input = File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
+    let mut reader = BufReader::with_capacity(256 * 1024, input);
+    let mut line = Vec::new();
+    let mut transformed = Vec::new();
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("cannot read {}", source.display()))?;
+        if n == 0 {
+            break;
+        }
+        transformed.clear();
+        transform(&line, &mut transformed);
+        out.write_all(&transformed)?;
     }
+    Ok(())
 }
 
 struct HashingWriter<W> {

@@ -58,6 +58,8 @@ pub struct Templates {
     pub assets: Vec<(String, String)>,
     /// Names of the built-ins the workspace replaced.
     pub overridden: Vec<String>,
+    /// A digest of every template and asset as loaded.
+    pub digest: crate::cache::Digest16,
 }
 
 impl Templates {
@@ -68,12 +70,20 @@ impl Templates {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         let mut overridden = Vec::new();
+        let mut everything = Vec::new();
+        let mut add = |name: &str, source: &str| {
+            for part in [name, source] {
+                everything.extend_from_slice(&(part.len() as u64).to_le_bytes());
+                everything.extend_from_slice(part.as_bytes());
+            }
+        };
         for (name, builtin) in TEMPLATES {
             let source = read_override(&dir.join(name))?;
             if source.as_deref().is_some_and(|s| s != *builtin) {
                 overridden.push((*name).to_string());
             }
             let source = source.unwrap_or_else(|| (*builtin).to_string());
+            add(name, &source);
             env.add_template_owned(name.to_string(), source)
                 .with_context(|| format!("template {name} does not parse"))?;
         }
@@ -83,15 +93,15 @@ impl Templates {
             if source.as_deref().is_some_and(|s| s != *builtin) {
                 overridden.push(format!("assets/{name}"));
             }
-            assets.push((
-                name.to_string(),
-                source.unwrap_or_else(|| (*builtin).to_string()),
-            ));
+            let source = source.unwrap_or_else(|| (*builtin).to_string());
+            add(&format!("assets/{name}"), &source);
+            assets.push((name.to_string(), source));
         }
         Ok(Templates {
             env,
             assets,
             overridden,
+            digest: crate::cache::digest16(&everything),
         })
     }
 }

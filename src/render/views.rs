@@ -12,8 +12,6 @@ mod charts;
 mod kinds;
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::Read;
 
 use chrono::Days;
 use minijinja::Value;
@@ -21,7 +19,6 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde::Serialize;
 
 use super::markdown;
-use super::output::Output;
 use super::RenderOptions;
 use crate::assess::{Assessment, ControlAssessment, Status, StatusCounts};
 use crate::catalog::ControlKey;
@@ -46,11 +43,6 @@ const SEGMENT: &AsciiSet = &CONTROLS
 
 /// Evidence items of a related control shown on a control's page.
 const RELATED_SHOWN: usize = 10;
-
-/// Lines of a text file shown on its evidence page.
-const PREVIEW_LINES: usize = 200;
-/// Bytes of a text file read for its preview.
-const PREVIEW_BYTES: usize = 32 * 1024;
 
 /// An href for a `/`-separated path relative to the period folder.
 pub fn href(path: &str) -> String {
@@ -182,6 +174,9 @@ struct FrameworkSummary<'a> {
 pub struct RawCopy {
     pub text: bool,
     pub redactions: usize,
+    /// The first lines of a text file's redacted copy.
+    pub preview: Option<String>,
+    pub preview_truncated: bool,
 }
 
 /// The assessment, indexed for rendering.
@@ -277,7 +272,7 @@ impl<'a> Site<'a> {
         )
     }
 
-    fn raw_path(&self, index: usize) -> String {
+    pub fn raw_path(&self, index: usize) -> String {
         format!(
             "raw/{}",
             Self::evidence_stem(&self.a.workspace.evidence[index])
@@ -779,8 +774,8 @@ impl<'a> Site<'a> {
         self.page("evidence.html", "Evidence".to_string(), evidence)
     }
 
-    /// Writes the redacted copy of evidence item `index`, then its page.
-    pub fn evidence(&self, index: usize, output: &Output) -> anyhow::Result<Value> {
+    /// The page of evidence item `index`, whose redacted copy is `copy`.
+    pub fn evidence(&self, index: usize, copy: &RawCopy) -> anyhow::Result<Value> {
         #[derive(Serialize)]
         struct Mapping<'a> {
             control: ControlRef<'a>,
@@ -827,14 +822,8 @@ impl<'a> Site<'a> {
             preview_truncated: bool,
         }
         let item = &self.a.workspace.evidence[index];
-        let source = self.a.workspace.root.join(&item.path);
         let raw = self.raw_path(index);
-        let copy = write_raw_copy(output, &raw, &source, item)?;
-        let (preview, preview_truncated) = if copy.text {
-            preview_of(&output_path(output, &raw))?
-        } else {
-            (None, false)
-        };
+        let (preview, preview_truncated) = (copy.preview.clone(), copy.preview_truncated);
         let view = self.kind_view(index);
         let has_view = view.is_some();
         let page = EvidencePage {
@@ -964,63 +953,6 @@ impl<'a> Site<'a> {
             .replace('\u{2029}', "\\u2029");
         format!("window.AUDITBOOK_INDEX = {json};\n")
     }
-}
-
-fn output_path(output: &Output, relative: &str) -> std::path::PathBuf {
-    output.root().join(relative)
-}
-
-/// Writes the copy of an evidence file that the portal links: text
-/// redacted line by line, binary files unchanged.
-fn write_raw_copy(
-    output: &Output,
-    raw: &str,
-    source: &std::path::Path,
-    item: &Evidence,
-) -> anyhow::Result<RawCopy> {
-    let mut head = [0u8; 8192];
-    let read = File::open(source)
-        .and_then(|mut f| f.read(&mut head))
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", source.display()))?;
-    let text = !head[..read].contains(&0);
-    if !text {
-        output.copy(raw, source, &item.sha256, item.size)?;
-        return Ok(RawCopy {
-            text: false,
-            redactions: 0,
-        });
-    }
-    let mut redactor = crate::redact::Redactor::new();
-    let mut redactions = 0;
-    output.write_lines(raw, source, |line, out| {
-        let (clean, n) = redactor.redact_bytes(line);
-        redactions += n;
-        out.extend_from_slice(&clean);
-    })?;
-    Ok(RawCopy {
-        text: true,
-        redactions,
-    })
-}
-
-/// The first lines of an (already redacted) text file.
-fn preview_of(path: &std::path::Path) -> anyhow::Result<(Option<String>, bool)> {
-    let mut file =
-        File::open(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    let mut buffer = Vec::with_capacity(PREVIEW_BYTES);
-    (&mut file)
-        .take(PREVIEW_BYTES as u64 + 1)
-        .read_to_end(&mut buffer)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    let mut truncated = buffer.len() > PREVIEW_BYTES;
-    buffer.truncate(PREVIEW_BYTES);
-    let text = String::from_utf8_lossy(&buffer);
-    let mut lines: Vec<&str> = text.lines().collect();
-    if lines.len() > PREVIEW_LINES {
-        lines.truncate(PREVIEW_LINES);
-        truncated = true;
-    }
-    Ok((Some(lines.join("\n")), truncated))
 }
 
 /// A summary as label/value rows for the evidence page.

@@ -11,16 +11,18 @@ use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use walkdir::WalkDir;
 
 use super::git::History;
 use super::LoadOptions;
+use crate::cache::codec::{record, tags, Codec};
+use crate::cache::files::{self as file_cache, Bytes, Class, Entry, FileCache};
 use crate::catalog::{yaml_diagnostic, Catalog, ControlKey};
 use crate::config::{Classification, Config};
 use crate::diagnostic::{locate_token, Code, Diagnostic, Diagnostics};
 use crate::evidence::{self, Details, Facts, Kind, Summary};
 use crate::fsutil;
 use crate::interval::{self, Interval};
+use crate::timing;
 
 const SIDECAR_SUFFIX: &str = ".meta.yaml";
 
@@ -101,7 +103,7 @@ pub enum Provenance {
     Untracked,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSidecar {
     title: Option<String>,
@@ -161,29 +163,64 @@ pub fn load_all(
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    let (files, sidecars) = list(root, &dir, diagnostics)?;
+    let (files, sidecars) = timing::time("load: walk evidence", || list(root, &dir, diagnostics))?;
+    let cache = timing::time("load: open cache", || {
+        if options.cache {
+            FileCache::open(root)
+        } else {
+            FileCache::disabled()
+        }
+    });
+    if let file_cache::State::Ignored(reason) = &cache.state {
+        timing::note(format!(
+            "the file cache in .auditbook/cache was ignored: {reason}"
+        ));
+    }
+    let read_started = std::time::Instant::now();
 
     let progress = progress_bar(options, files.len());
-    let facts: Vec<std::io::Result<Facts>> = files
+    let now = std::time::SystemTime::now();
+    let facts: Vec<(std::io::Result<Facts>, Cached)> = files
         .par_iter()
-        .map(|(_, path)| {
-            let mut facts = evidence::read(path);
+        .map(|(relative, listed)| {
+            let (mut facts, cached) = read_facts(&cache, relative, listed, now);
             if !options.details {
                 // Only the portal shows details; dropping them here keeps
-                // memory for a large workspace's check small.
+                // memory for a large workspace's check small. (The cache
+                // keeps them whole.)
                 if let Ok(facts) = &mut facts {
                     facts.details = Default::default();
                 }
             }
+            let facts = (facts, cached);
             progress.inc(1);
             facts
         })
         .collect();
     progress.finish_and_clear();
+    let sidecar_reads: BTreeMap<&str, SidecarRead> = sidecars
+        .par_iter()
+        .map(|(name, listed)| (name.as_str(), read_sidecar(&cache, name, listed, now)))
+        .collect();
+    timing::record("load: read evidence", read_started.elapsed());
+    let merge_started = std::time::Instant::now();
+
+    let mut next_cache = NextCache::default();
+    let facts: Vec<std::io::Result<Facts>> = files
+        .iter()
+        .zip(facts)
+        .map(|((relative, _), (facts, cached))| {
+            next_cache.add(Class::Facts, relative, cached);
+            facts
+        })
+        .collect();
+    timing::count("evidence files read", next_cache.misses);
+    timing::count("evidence files from the cache", next_cache.hits);
 
     let mut rule_used = vec![false; config.map_or(0, |c| c.rules.len())];
     let mut evidence = Vec::with_capacity(files.len());
-    for ((relative, path), facts) in files.iter().zip(facts) {
+    for ((relative, listed), facts) in files.iter().zip(facts) {
+        let path = &listed.path;
         let facts = match facts {
             Ok(facts) => facts,
             Err(error) => {
@@ -222,8 +259,9 @@ pub fn load_all(
             front_matter_layer(relative, yaml, *before, catalog, diagnostics)
         });
         let sidecar_name = format!("{relative}{SIDECAR_SUFFIX}");
-        let sidecar = sidecars.get(&sidecar_name).and_then(|sidecar_path| {
-            sidecar_layer(&sidecar_name, sidecar_path, catalog, diagnostics)
+        let sidecar = sidecars.get(&sidecar_name).and_then(|sidecar| {
+            let read = sidecar_reads.get(sidecar_name.as_str())?;
+            sidecar_layer(&sidecar_name, &sidecar.path, read, catalog, diagnostics)
         });
 
         let item = merge(
@@ -250,6 +288,14 @@ pub fn load_all(
         evidence.push(item);
     }
 
+    timing::record("load: sidecars and metadata", merge_started.elapsed());
+    let (hits, misses) = (next_cache.hits, next_cache.misses);
+    for (name, read) in sidecar_reads {
+        next_cache.add(Class::Sidecar, name, read.cached);
+    }
+    timing::count("sidecars read", next_cache.misses - misses);
+    timing::count("sidecars from the cache", next_cache.hits - hits);
+    timing::time("load: save cache", || next_cache.save(&cache));
     let known: BTreeSet<String> = files
         .iter()
         .map(|(relative, _)| format!("{relative}{SIDECAR_SUFFIX}"))
@@ -289,40 +335,80 @@ pub fn load_all(
     Ok(evidence)
 }
 
+/// A file found under `evidence/`, with its key when it could be read.
+struct Listed {
+    path: PathBuf,
+    key: Option<crate::cache::FileKey>,
+}
+
 /// Evidence files and sidecars under `dir`, each sorted by relative path.
-type Listing = (Vec<(String, PathBuf)>, BTreeMap<String, PathBuf>);
+type Listing = (Vec<(String, Listed)>, BTreeMap<String, Listed>);
+
+/// What one walk of the evidence folder found, in the order of a walk
+/// that sorts each folder by file name.
+enum Found {
+    File(String, Listed),
+    Symlink(String),
+}
 
 fn list(root: &Path, dir: &Path, diagnostics: &mut Diagnostics) -> anyhow::Result<Listing> {
+    let base = fsutil::relative_display(root, dir);
+    let found = walk(&base, dir).with_context(|| format!("cannot list {}", dir.display()))?;
     let mut files = Vec::new();
     let mut sidecars = BTreeMap::new();
-    let walker = WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walker {
-        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-        let relative = fsutil::relative_display(root, entry.path());
-        if entry.path_is_symlink() {
-            diagnostics.push(
+    for item in found {
+        match item {
+            Found::Symlink(relative) => diagnostics.push(
                 Diagnostic::new(
                     Code::EvidenceSymlink,
                     format!("{relative} is a symbolic link; auditbook does not follow links out of the evidence locker"),
                 )
                 .in_file(&relative)
                 .with_help("copy the file into evidence/ instead"),
-            );
-            continue;
-        }
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        if relative.ends_with(SIDECAR_SUFFIX) {
-            sidecars.insert(relative, entry.into_path());
-        } else {
-            files.push((relative, entry.into_path()));
+            ),
+            Found::File(relative, listed) if relative.ends_with(SIDECAR_SUFFIX) => {
+                sidecars.insert(relative, listed);
+            }
+            Found::File(relative, listed) => files.push((relative, listed)),
         }
     }
     Ok((files, sidecars))
+}
+
+/// Walks `dir` (shown as `relative`), its subfolders in parallel, taking
+/// each file's key from its folder entry. Hidden entries are skipped.
+fn walk(relative: &str, dir: &Path) -> std::io::Result<Vec<Found>> {
+    let mut entries = std::fs::read_dir(dir)?.collect::<std::io::Result<Vec<_>>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    let nested: Vec<Vec<Found>> = entries
+        .par_iter()
+        .map(|entry| -> std::io::Result<Vec<Found>> {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') {
+                return Ok(Vec::new());
+            }
+            let child = format!("{relative}/{name}");
+            let file_type = entry.file_type()?;
+            if file_type.is_symlink() {
+                Ok(vec![Found::Symlink(child)])
+            } else if file_type.is_dir() {
+                walk(&child, &entry.path())
+            } else if file_type.is_file() {
+                let key = entry.metadata().ok().map(|m| crate::cache::FileKey::of(&m));
+                Ok(vec![Found::File(
+                    child,
+                    Listed {
+                        path: entry.path(),
+                        key,
+                    },
+                )])
+            } else {
+                Ok(Vec::new())
+            }
+        })
+        .collect::<std::io::Result<_>>()?;
+    Ok(nested.into_iter().flatten().collect())
 }
 
 fn progress_bar(options: LoadOptions, len: usize) -> ProgressBar {
@@ -339,47 +425,221 @@ fn progress_bar(options: LoadOptions, len: usize) -> ProgressBar {
     bar
 }
 
+/// What the cache or the file gave for one evidence file.
+enum Cached {
+    /// From the cache: its key and encoded entry, to be kept.
+    Hit(crate::cache::FileKey, Bytes),
+    /// Read from the file; the entry to store.
+    Stored(crate::cache::FileKey, Bytes),
+    /// Read from the file and not to be stored (it changed too recently).
+    NotStored,
+}
+
+/// The entries of the file cache this run leaves behind.
+#[derive(Default)]
+struct NextCache {
+    entries: Vec<Entry>,
+    /// Whether anything was read from a file (and so may be new).
+    changed: bool,
+    hits: usize,
+    misses: usize,
+}
+
+impl NextCache {
+    fn add(&mut self, class: Class, path: &str, cached: Cached) {
+        let (key, bytes) = match cached {
+            Cached::Hit(key, bytes) => {
+                self.hits += 1;
+                (key, bytes)
+            }
+            Cached::Stored(key, bytes) => {
+                self.misses += 1;
+                self.changed = true;
+                (key, bytes)
+            }
+            Cached::NotStored => {
+                self.misses += 1;
+                return;
+            }
+        };
+        self.entries.push(Entry {
+            class,
+            path: path.to_string(),
+            key,
+            bytes,
+        });
+    }
+
+    fn save(self, cache: &FileCache) {
+        match cache.save(&self.entries, self.changed) {
+            Ok(true) => timing::count("file cache entries written", self.entries.len()),
+            Ok(false) => {}
+            Err(reason) => timing::note(format!("the file cache was not saved: {reason}")),
+        }
+    }
+}
+
+/// The facts of one evidence file, from the cache when its key is the one
+/// recorded, else by reading it.
+fn read_facts(
+    cache: &FileCache,
+    relative: &str,
+    listed: &Listed,
+    now: std::time::SystemTime,
+) -> (std::io::Result<Facts>, Cached) {
+    let path = &listed.path;
+    let Some(before) = listed.key.filter(|_| cache.is_enabled()) else {
+        return (evidence::read(path), Cached::NotStored);
+    };
+    if let Some((facts, bytes)) = cache.decode::<Facts>(Class::Facts, relative, &before) {
+        return (Ok(facts), Cached::Hit(before, bytes));
+    }
+    let facts = evidence::read(path);
+    let cached = match (&facts, file_cache::key_of(path)) {
+        // Stored only when the file did not change while it was read and
+        // had settled before.
+        (Ok(facts), Ok(after)) if after == before && before.settled(now) => {
+            let mut bytes = Vec::new();
+            facts.encode(&mut bytes);
+            Cached::Stored(before, Bytes::New(bytes))
+        }
+        _ => Cached::NotStored,
+    };
+    (facts, cached)
+}
+
+/// A sidecar as read (or found in the cache) before its values are checked.
+struct SidecarRead {
+    outcome: SidecarOutcome,
+    cached: Cached,
+}
+
+enum SidecarOutcome {
+    /// Parsed earlier: the fields, without the text.
+    Cached(Fields),
+    /// The text and what parsing it gave.
+    Read(String, Result<RawSidecar, serde_yaml_ng::Error>),
+    Unreadable(anyhow::Error),
+}
+
+fn read_sidecar(
+    cache: &FileCache,
+    name: &str,
+    listed: &Listed,
+    now: std::time::SystemTime,
+) -> SidecarRead {
+    let path = &listed.path;
+    let before = listed.key.filter(|_| cache.is_enabled());
+    if let Some(key) = &before {
+        if let Some((fields, bytes)) = cache.decode::<Fields>(Class::Sidecar, name, key) {
+            return SidecarRead {
+                outcome: SidecarOutcome::Cached(fields),
+                cached: Cached::Hit(*key, bytes),
+            };
+        }
+    }
+    let (text, parsed) = match parse_sidecar(path) {
+        Ok(read) => read,
+        Err(error) => {
+            return SidecarRead {
+                outcome: SidecarOutcome::Unreadable(error),
+                cached: Cached::NotStored,
+            }
+        }
+    };
+    let cached = match (&parsed, before, file_cache::key_of(path).ok()) {
+        (Ok(raw), Some(key), Some(after)) if after == key && key.settled(now) => {
+            let mut bytes = Vec::new();
+            Fields::from(raw.clone()).encode(&mut bytes);
+            Cached::Stored(key, Bytes::New(bytes))
+        }
+        _ => Cached::NotStored,
+    };
+    SidecarRead {
+        outcome: SidecarOutcome::Read(text, parsed),
+        cached,
+    }
+}
+
+fn parse_sidecar(
+    path: &Path,
+) -> anyhow::Result<(String, Result<RawSidecar, serde_yaml_ng::Error>)> {
+    let text = fsutil::read_text(path)?;
+    let parsed = if text.trim().is_empty() {
+        Ok(RawSidecar::default())
+    } else {
+        serde_yaml_ng::from_str(&text)
+    };
+    Ok((text, parsed))
+}
+
 fn sidecar_layer(
     file: &str,
     path: &Path,
+    read: &SidecarRead,
     catalog: &Catalog,
     diagnostics: &mut Diagnostics,
 ) -> Option<Layer> {
-    let text = match fsutil::read_text(path) {
-        Ok(text) => text,
-        Err(error) => {
+    if let SidecarOutcome::Cached(fields) = &read.outcome {
+        // Values that check clean need no text; any problem is reported
+        // from the file itself, with its positions.
+        let mut found = Diagnostics::default();
+        let layer = fields
+            .clone()
+            .validate(file, "", 0, Code::SidecarInvalid, catalog, &mut found);
+        if found.is_empty() {
+            return layer;
+        }
+    }
+    let fresh;
+    let (text, parsed) = match &read.outcome {
+        SidecarOutcome::Read(text, parsed) => (text, parsed),
+        SidecarOutcome::Unreadable(error) => {
             diagnostics
                 .push(Diagnostic::new(Code::FileUnreadable, format!("{error:#}")).in_file(file));
             return None;
         }
-    };
-    let raw: RawSidecar = if text.trim().is_empty() {
-        RawSidecar::default()
-    } else {
-        match serde_yaml_ng::from_str(&text) {
-            Ok(raw) => raw,
+        SidecarOutcome::Cached(_) => match parse_sidecar(path) {
+            Ok(read) => {
+                fresh = read;
+                (&fresh.0, &fresh.1)
+            }
             Err(error) => {
-                diagnostics.push(yaml_diagnostic(
-                    Code::SidecarInvalid,
-                    &error,
-                    file,
-                    0,
-                    SIDECAR_KEYS,
-                ));
+                diagnostics.push(
+                    Diagnostic::new(Code::FileUnreadable, format!("{error:#}")).in_file(file),
+                );
                 return None;
             }
+        },
+    };
+    let raw = match parsed {
+        Ok(raw) => raw.clone(),
+        Err(error) => {
+            diagnostics.push(yaml_diagnostic(
+                Code::SidecarInvalid,
+                error,
+                file,
+                0,
+                SIDECAR_KEYS,
+            ));
+            return None;
         }
     };
-    let fields = Fields {
-        title: raw.title,
-        description: raw.description,
-        controls: raw.controls,
-        classification: raw.classification,
-        collected_at: raw.collected_at,
-        max_age: raw.max_age,
-        source: raw.source,
-    };
-    fields.validate(file, &text, 0, Code::SidecarInvalid, catalog, diagnostics)
+    Fields::from(raw).validate(file, text, 0, Code::SidecarInvalid, catalog, diagnostics)
+}
+
+impl From<RawSidecar> for Fields {
+    fn from(raw: RawSidecar) -> Fields {
+        Fields {
+            title: raw.title,
+            description: raw.description,
+            controls: raw.controls,
+            classification: raw.classification,
+            collected_at: raw.collected_at,
+            max_age: raw.max_age,
+            source: raw.source,
+        }
+    }
 }
 
 fn front_matter_layer(
@@ -423,6 +683,7 @@ fn front_matter_layer(
 
 /// The metadata fields shared by sidecars and front matter, before their
 /// values are checked.
+#[derive(Clone)]
 struct Fields {
     title: Option<String>,
     description: Option<String>,
@@ -432,6 +693,23 @@ struct Fields {
     max_age: Option<String>,
     source: Option<String>,
 }
+
+record!(Fields {
+    title,
+    description,
+    controls,
+    classification,
+    collected_at,
+    max_age,
+    source
+});
+
+tags!(Classification {
+    Public = 0,
+    Customer = 1,
+    Internal = 2,
+    Confidential = 3
+});
 
 impl Fields {
     fn validate(

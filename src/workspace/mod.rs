@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::catalog::Catalog;
 use crate::config::{self, Config};
 use crate::diagnostic::Diagnostics;
+use crate::timing;
 
 pub use evidence::{Evidence, Mapping, Provenance, TimeSource, Via};
 pub use git::History;
@@ -41,6 +42,8 @@ pub struct LoadOptions {
     /// Keep each evidence item's details (findings tables, failing tests,
     /// log excerpts) for the portal; `check` does not need them.
     pub details: bool,
+    /// Use (and update) the file cache in `.auditbook/cache/`.
+    pub cache: bool,
 }
 
 impl Workspace {
@@ -50,10 +53,14 @@ impl Workspace {
     pub fn load(root: &Path, options: LoadOptions) -> anyhow::Result<Workspace> {
         let root = root.to_path_buf();
         let mut diagnostics = Diagnostics::default();
-        let catalog = Catalog::load(&root, &mut diagnostics)?;
-        let config = config::load(&root, &catalog, &mut diagnostics)?;
-        let history = History::read(&root);
-        let policies = policy::load_all(&root, &catalog, &mut diagnostics)?;
+        let catalog = timing::time("load: catalogs", || Catalog::load(&root, &mut diagnostics))?;
+        let config = timing::time("load: config", || {
+            config::load(&root, &catalog, &mut diagnostics)
+        })?;
+        let history = timing::time("load: git history", || History::read(&root));
+        let policies = timing::time("load: policies", || {
+            policy::load_all(&root, &catalog, &mut diagnostics)
+        })?;
         let evidence = evidence::load_all(
             &root,
             &catalog,

@@ -143,7 +143,9 @@ pub fn auditbook() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_auditbook"));
     command
         .env_remove("NO_COLOR")
-        .env("SOURCE_DATE_EPOCH", "1795000000");
+        .env("SOURCE_DATE_EPOCH", "1795000000")
+        // Every file a build reuses is rendered again and compared.
+        .env("AUDITBOOK_VERIFY_REUSE", "1");
     command
 }
 

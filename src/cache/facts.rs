@@ -1,0 +1,443 @@
+//! [`Codec`] for what `evidence::read` returns. Each struct lists every
+//! field (see [`record!`]) and each enum every variant, so a change to
+//! these types does not compile until the cache stores it too; a change of
+//! the encoding needs [`super::files::FORMAT`] raised.
+
+use super::codec::{record, tags, Codec, Reader};
+use crate::evidence::{
+    AccessChange, AckPolicy, AckVersion, Checks, Details, Direction, Excerpt, ExcerptLine, Facts,
+    FailingCheck, FailingTest, FindingRow, FormatProblem, Kind, MetricPoint, MetricSeries,
+    MetricSummary, Outcome, PassedFrom, Severities, Severity, Signed, Summary, TestOutcome, Tests,
+};
+
+impl Codec for Kind {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.as_str().to_string().encode(out);
+    }
+    fn decode(input: &mut Reader<'_>) -> Option<Self> {
+        Kind::parse(&String::decode(input)?)
+    }
+}
+
+tags!(Severity {
+    Critical = 0,
+    High = 1,
+    Medium = 2,
+    Low = 3,
+    Info = 4
+});
+tags!(Outcome {
+    Success = 0,
+    Failure = 1,
+    Unknown = 2
+});
+tags!(PassedFrom {
+    Outcome = 0,
+    Targets = 1
+});
+tags!(Direction {
+    Higher = 0,
+    Lower = 1
+});
+tags!(TestOutcome {
+    Failed = 0,
+    Errored = 1
+});
+
+record!(Severities {
+    critical,
+    high,
+    medium,
+    low,
+    info
+});
+record!(Checks {
+    pass,
+    fail,
+    warn,
+    info
+});
+record!(Tests {
+    passed,
+    failed,
+    errored,
+    skipped
+});
+record!(AckPolicy {
+    policy,
+    version,
+    people
+});
+record!(MetricSummary {
+    name,
+    points,
+    first,
+    last,
+    latest,
+    target,
+    direction,
+    min,
+    max,
+    mean,
+    met_target,
+    points_met_target,
+    error_budget_left,
+});
+record!(FindingRow {
+    severity,
+    rule,
+    message,
+    location
+});
+record!(FailingTest {
+    suite,
+    classname,
+    name,
+    outcome,
+    message
+});
+record!(FailingCheck {
+    id,
+    description,
+    status
+});
+record!(Excerpt { lines });
+record!(ExcerptLine {
+    number,
+    text,
+    error
+});
+record!(MetricSeries { name, points });
+record!(MetricPoint {
+    date,
+    value,
+    target
+});
+record!(Signed { gpg, ssh, x509 });
+record!(AccessChange {
+    system,
+    account,
+    reviewer,
+    decision,
+    date,
+});
+record!(AckVersion {
+    policy,
+    version,
+    people,
+});
+record!(FormatProblem {
+    looked_like,
+    line,
+    message
+});
+record!(Facts {
+    kind,
+    sha256,
+    size,
+    summary,
+    details,
+    observed_at,
+    problem,
+    front_matter,
+});
+
+impl Codec for Summary {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Summary::Findings {
+                findings,
+                tools,
+                suppressed,
+            } => {
+                out.push(0);
+                findings.encode(out);
+                tools.encode(out);
+                suppressed.encode(out);
+            }
+            Summary::Checks { checks, reported } => {
+                out.push(1);
+                checks.encode(out);
+                reported.encode(out);
+            }
+            Summary::Tests { tests, suites } => {
+                out.push(2);
+                tests.encode(out);
+                suites.encode(out);
+            }
+            Summary::Log {
+                lines,
+                errors,
+                warnings,
+                redacted,
+                outcome,
+            } => {
+                out.push(3);
+                lines.encode(out);
+                errors.encode(out);
+                warnings.encode(out);
+                redacted.encode(out);
+                outcome.encode(out);
+            }
+            Summary::Drill {
+                scenario,
+                date,
+                rto_target_min,
+                rto_actual_min,
+                rpo_target_min,
+                rpo_actual_min,
+                passed,
+                passed_from,
+            } => {
+                out.push(4);
+                scenario.encode(out);
+                date.encode(out);
+                rto_target_min.encode(out);
+                rto_actual_min.encode(out);
+                rpo_target_min.encode(out);
+                rpo_actual_min.encode(out);
+                passed.encode(out);
+                passed_from.encode(out);
+            }
+            Summary::AccessReview {
+                entries,
+                systems,
+                accounts,
+                reviewers,
+                decisions,
+                first_date,
+                last_date,
+            } => {
+                out.push(5);
+                entries.encode(out);
+                systems.encode(out);
+                accounts.encode(out);
+                reviewers.encode(out);
+                decisions.encode(out);
+                first_date.encode(out);
+                last_date.encode(out);
+            }
+            Summary::Acknowledgement {
+                people,
+                acknowledgements,
+                policies,
+                first_date,
+                last_date,
+            } => {
+                out.push(6);
+                people.encode(out);
+                acknowledgements.encode(out);
+                policies.encode(out);
+                first_date.encode(out);
+                last_date.encode(out);
+            }
+            Summary::Metrics { metrics } => {
+                out.push(7);
+                metrics.encode(out);
+            }
+            Summary::None => out.push(8),
+            Summary::CommitSigning {
+                commits,
+                signed,
+                verified,
+                unsigned,
+            } => {
+                out.push(9);
+                commits.encode(out);
+                signed.encode(out);
+                verified.encode(out);
+                unsigned.encode(out);
+            }
+        }
+    }
+
+    fn decode(input: &mut Reader<'_>) -> Option<Self> {
+        Some(match input.byte()? {
+            0 => Summary::Findings {
+                findings: Codec::decode(input)?,
+                tools: Codec::decode(input)?,
+                suppressed: Codec::decode(input)?,
+            },
+            1 => Summary::Checks {
+                checks: Codec::decode(input)?,
+                reported: Codec::decode(input)?,
+            },
+            2 => Summary::Tests {
+                tests: Codec::decode(input)?,
+                suites: Codec::decode(input)?,
+            },
+            3 => Summary::Log {
+                lines: Codec::decode(input)?,
+                errors: Codec::decode(input)?,
+                warnings: Codec::decode(input)?,
+                redacted: Codec::decode(input)?,
+                outcome: Codec::decode(input)?,
+            },
+            4 => Summary::Drill {
+                scenario: Codec::decode(input)?,
+                date: Codec::decode(input)?,
+                rto_target_min: Codec::decode(input)?,
+                rto_actual_min: Codec::decode(input)?,
+                rpo_target_min: Codec::decode(input)?,
+                rpo_actual_min: Codec::decode(input)?,
+                passed: Codec::decode(input)?,
+                passed_from: Codec::decode(input)?,
+            },
+            5 => Summary::AccessReview {
+                entries: Codec::decode(input)?,
+                systems: Codec::decode(input)?,
+                accounts: Codec::decode(input)?,
+                reviewers: Codec::decode(input)?,
+                decisions: Codec::decode(input)?,
+                first_date: Codec::decode(input)?,
+                last_date: Codec::decode(input)?,
+            },
+            6 => Summary::Acknowledgement {
+                people: Codec::decode(input)?,
+                acknowledgements: Codec::decode(input)?,
+                policies: Codec::decode(input)?,
+                first_date: Codec::decode(input)?,
+                last_date: Codec::decode(input)?,
+            },
+            7 => Summary::Metrics {
+                metrics: Codec::decode(input)?,
+            },
+            8 => Summary::None,
+            9 => Summary::CommitSigning {
+                commits: Codec::decode(input)?,
+                signed: Codec::decode(input)?,
+                verified: Codec::decode(input)?,
+                unsigned: Codec::decode(input)?,
+            },
+            _ => return None,
+        })
+    }
+}
+
+impl Codec for Details {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Details::Findings { rows, omitted } => {
+                out.push(0);
+                rows.encode(out);
+                omitted.encode(out);
+            }
+            Details::Tests { failing, omitted } => {
+                out.push(1);
+                failing.encode(out);
+                omitted.encode(out);
+            }
+            Details::Checks { checks, omitted } => {
+                out.push(2);
+                checks.encode(out);
+                omitted.encode(out);
+            }
+            Details::Log { excerpts, omitted } => {
+                out.push(3);
+                excerpts.encode(out);
+                omitted.encode(out);
+            }
+            Details::Drill {
+                participants,
+                notes,
+            } => {
+                out.push(4);
+                participants.encode(out);
+                notes.encode(out);
+            }
+            Details::Metrics { series, truncated } => {
+                out.push(5);
+                series.encode(out);
+                truncated.encode(out);
+            }
+            Details::None => out.push(6),
+            Details::AccessChanges { changes, omitted } => {
+                out.push(7);
+                changes.encode(out);
+                omitted.encode(out);
+            }
+            Details::Acknowledgements {
+                people,
+                versions,
+                truncated,
+            } => {
+                out.push(8);
+                people.encode(out);
+                versions.encode(out);
+                truncated.encode(out);
+            }
+        }
+    }
+
+    fn decode(input: &mut Reader<'_>) -> Option<Self> {
+        Some(match input.byte()? {
+            0 => Details::Findings {
+                rows: Codec::decode(input)?,
+                omitted: Codec::decode(input)?,
+            },
+            1 => Details::Tests {
+                failing: Codec::decode(input)?,
+                omitted: Codec::decode(input)?,
+            },
+            2 => Details::Checks {
+                checks: Codec::decode(input)?,
+                omitted: Codec::decode(input)?,
+            },
+            3 => Details::Log {
+                excerpts: Codec::decode(input)?,
+                omitted: Codec::decode(input)?,
+            },
+            4 => Details::Drill {
+                participants: Codec::decode(input)?,
+                notes: Codec::decode(input)?,
+            },
+            5 => Details::Metrics {
+                series: Codec::decode(input)?,
+                truncated: Codec::decode(input)?,
+            },
+            6 => Details::None,
+            7 => Details::AccessChanges {
+                changes: Codec::decode(input)?,
+                omitted: Codec::decode(input)?,
+            },
+            8 => Details::Acknowledgements {
+                people: Codec::decode(input)?,
+                versions: Codec::decode(input)?,
+                truncated: Codec::decode(input)?,
+            },
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file of the real-world corpus survives the cache unchanged.
+    #[test]
+    fn facts_of_the_real_corpus_round_trip() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut seen = std::collections::HashSet::new();
+        for entry in walkdir::WalkDir::new(&root) {
+            let entry = entry.unwrap();
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let facts = crate::evidence::read(entry.path()).unwrap();
+            let mut bytes = Vec::new();
+            facts.encode(&mut bytes);
+            let mut reader = Reader::new(&bytes);
+            let back = Facts::decode(&mut reader).expect("decodes");
+            assert!(reader.is_empty());
+            assert_eq!(
+                format!("{back:?}"),
+                format!("{facts:?}"),
+                "{:?}",
+                entry.path()
+            );
+            seen.insert(std::mem::discriminant(&facts.details));
+        }
+        assert!(seen.len() >= 5, "the corpus covers most kinds of details");
+    }
+}
