@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use auditbook::cmd::{self, build, check, collect, init, serve, Global};
 use auditbook::site::BuildOptions;
 
-/// Turn a git repository of security policies and evidence into an audit
-/// portal and evidence bundles, linked to SOC 2 and ISO/IEC 27001:2022.
+/// Turn a git repository of security policies and evidence into a
+/// versioned audit portal, linked to SOC 2 and ISO/IEC 27001:2022 controls.
 #[derive(Debug, Parser)]
 #[command(name = "auditbook", version, propagate_version = true)]
 struct Cli {
