@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::assess::Assessment;
 use crate::cache::pages::{PageCache, Working};
 use crate::render::{
-    self, Manifest, ManifestEntry, Output, Previous, RenderOptions, Rendered, Templates, MANIFEST,
+    self, Manifest, ManifestEntry, ManifestHead, Output, Previous, RenderOptions, Rendered,
+    Templates, MANIFEST,
 };
 
 pub const PUBLISHED: &str = "published.json";
@@ -120,7 +121,7 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
     std::fs::create_dir_all(&site).with_context(|| format!("cannot create {}", site.display()))?;
     remove_stale_temporaries(&site, period);
 
-    let templates = Templates::load(&workspace.root)?;
+    let templates = crate::timing::time("site: templates", || Templates::load(&workspace.root))?;
     let published = read_published(&period_dir)?;
     let now = crate::build_time();
 
@@ -158,7 +159,7 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
                 state = BuildState::Unchanged;
             } else {
                 let old = read_manifest(&period_dir)?;
-                let changes = diff(&old.files, &rendered.manifest.files);
+                let changes = diff(&old.files, &rendered.files());
                 if !options.force {
                     return Err(PublishedPeriodChanged {
                         period: period.clone(),
@@ -206,16 +207,15 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
                 },
             )?;
         }
-        let manifest = &rendered.manifest;
-        let pages = manifest
-            .files
+        let pages = rendered
+            .records
             .iter()
-            .filter(|f| f.path.ends_with(".html"))
+            .filter(|(path, _)| path.ends_with(".html"))
             .count();
         Ok((
             BuildOutcome {
                 period_dir: period_dir.clone(),
-                files: manifest.files.len(),
+                files: rendered.records.len(),
                 pages,
                 manifest_sha256,
                 state,
@@ -237,6 +237,7 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
     crate::timing::time("site: version index", || {
         write_version_index(&site, &assessment.config.organization.name, &templates)
     })?;
+    crate::timing::time("site: drop", || drop((pages, templates)));
     Ok(outcome)
 }
 
@@ -291,20 +292,21 @@ fn put_in_place(
         };
     }
     if let Some(pages) = pages {
-        pages.forget_live();
+        pages.retire_live();
     }
     let retired = swap_into_place(temporary, period_dir)?;
-    let Some(pages) = pages else {
-        return match retired {
-            Some(old) => std::fs::remove_dir_all(&old)
-                .with_context(|| format!("cannot remove {}", old.display())),
-            None => Ok(()),
-        };
+    if let Some(pages) = pages {
+        note(pages.save_live(&rendered.records));
+    }
+    let Some(old) = retired else {
+        return Ok(());
     };
-    note(pages.save_live(&rendered.records));
-    if let Some(old) = retired {
-        let records = rendered.previous.map(|p| p.records);
-        note(pages.keep_spare(&old, records.as_ref()));
+    match pages {
+        // The retired folder is what the live records described.
+        Some(pages) if rendered.previous.is_some() => note(pages.keep_spare(&old, None)),
+        // Nothing describes it: it goes, now that the new one is in place.
+        _ => std::fs::remove_dir_all(&old)
+            .with_context(|| format!("cannot remove {}", old.display()))?,
     }
     Ok(())
 }
@@ -467,7 +469,7 @@ pub fn write_version_index(
         if name.starts_with('.') || !entry.path().join(MANIFEST).is_file() {
             continue;
         }
-        let manifest = read_manifest(&entry.path())?;
+        let manifest = ManifestHead::read(&entry.path().join(MANIFEST))?;
         let published = read_published(&entry.path())?;
         versions.push(Version {
             href: format!("{}/index.html", crate::render::href(&name)),

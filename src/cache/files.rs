@@ -9,14 +9,13 @@
 //! recorded one and its checksum holds; anything else in the file that
 //! does not add up makes the whole cache ignored.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::codec::{put_bytes, put_varint, Codec, Reader};
-use super::{digest16, identity, FileKey};
+use super::{checksum, identity, FastMap, FileKey};
 
 /// Raise when the layout or the encoding of any entry changes.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 const MAGIC: &[u8; 16] = b"auditbook-cache\n";
 const NAME: &str = "files";
 
@@ -45,7 +44,7 @@ struct Slot {
     key: FileKey,
     start: usize,
     end: usize,
-    check: [u8; 8],
+    check: u64,
 }
 
 /// Why the cache was not used, for `-v`.
@@ -62,7 +61,7 @@ pub struct FileCache {
     path: Option<PathBuf>,
     data: Vec<u8>,
     /// Per [`Class`], by path.
-    slots: [HashMap<String, Slot>; 2],
+    slots: [FastMap<String, Slot>; 2],
     pub state: State,
 }
 
@@ -114,7 +113,7 @@ impl FileCache {
         };
         match parse(&data, identity) {
             Ok(slots) => {
-                cache.state = State::Loaded(slots.iter().map(HashMap::len).sum());
+                cache.state = State::Loaded(slots.iter().map(FastMap::len).sum());
                 cache.slots = slots;
                 cache.data = data;
             }
@@ -135,7 +134,7 @@ impl FileCache {
             return None;
         }
         let bytes = &self.data[slot.start..slot.end];
-        if digest16(bytes)[..8] != slot.check {
+        if checksum(bytes) != slot.check {
             return None;
         }
         let mut reader = Reader::new(bytes);
@@ -153,7 +152,7 @@ impl FileCache {
     }
 
     fn entries(&self) -> usize {
-        self.slots.iter().map(HashMap::len).sum()
+        self.slots.iter().map(FastMap::len).sum()
     }
 
     /// Writes `entries` as the new cache (atomically) unless they are
@@ -176,7 +175,7 @@ impl FileCache {
             entry.key.encode(&mut index);
             put_varint(&mut index, offset);
             put_varint(&mut index, bytes.len() as u64);
-            index.extend_from_slice(&digest16(bytes)[..8]);
+            index.extend_from_slice(&checksum(bytes).to_le_bytes());
             offset += bytes.len() as u64;
         }
         let mut data = Vec::with_capacity(index.len() + offset as usize + 128);
@@ -185,7 +184,7 @@ impl FileCache {
         FORMAT.encode(&mut data);
         identity.to_string().encode(&mut data);
         put_bytes(&mut data, &index);
-        data.extend_from_slice(&digest16(&index));
+        data.extend_from_slice(&checksum(&index).to_le_bytes());
         for entry in entries {
             data.extend_from_slice(self.bytes_of(entry));
         }
@@ -196,7 +195,7 @@ impl FileCache {
     }
 }
 
-type Slots = [HashMap<String, Slot>; 2];
+type Slots = [FastMap<String, Slot>; 2];
 
 fn parse(data: &[u8], identity: &str) -> Result<Slots, &'static str> {
     let mut reader = Reader::new(data);
@@ -214,8 +213,8 @@ fn parse(data: &[u8], identity: &str) -> Result<Slots, &'static str> {
     }
     let index_len = reader.len().ok_or("truncated")?;
     let index = reader.take(index_len).ok_or("truncated")?;
-    let check: [u8; 16] = reader.array().ok_or("truncated")?;
-    if digest16(index) != check {
+    let check = u64::from_le_bytes(reader.array().ok_or("truncated")?);
+    if checksum(index) != check {
         return Err("its index is corrupt");
     }
     let payload_start = data.len() - reader.remaining();
@@ -230,7 +229,7 @@ fn parse(data: &[u8], identity: &str) -> Result<Slots, &'static str> {
         let key = FileKey::decode(&mut index).ok_or(corrupt)?;
         let offset = usize::try_from(index.varint().ok_or(corrupt)?).map_err(|_| corrupt)?;
         let len = usize::try_from(index.varint().ok_or(corrupt)?).map_err(|_| corrupt)?;
-        let check = index.array().ok_or(corrupt)?;
+        let check = u64::from_le_bytes(index.array().ok_or(corrupt)?);
         let end = offset.checked_add(len).ok_or(corrupt)?;
         if end > payload_len {
             return Err("truncated");

@@ -16,18 +16,17 @@
 //! be hard-linked into a published period): a changed file is unlinked and
 //! written anew.
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use super::codec::{put_bytes, Codec, Reader};
-use super::{digest16, identity, Digest16, FileKey};
+use super::{checksum, identity, Digest16, FastMap, FastSet, FileKey};
 
 const MAGIC: &[u8; 16] = b"auditbook-cache\n";
 const NAME: &str = "pages";
 /// Raise when the layout of the records changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 3;
 
 /// One file of a portal version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,14 +64,49 @@ impl Stamp {
 }
 
 /// Every file of one folder, by `/`-separated relative path.
-pub type Records = HashMap<String, Record>;
+pub type Records = FastMap<String, Record>;
+
+/// Records read and checked, decoded on first use: a build that keeps
+/// everything from the spare, or renders what it does not keep, never
+/// needs the live folder's. The sorted fingerprints that follow the
+/// records answer "is there a file with this fingerprint?" without them.
+pub struct LazyRecords {
+    body: Vec<u8>,
+    /// Where the records end and the sorted fingerprints begin.
+    split: usize,
+    records: std::sync::OnceLock<Records>,
+}
+
+impl LazyRecords {
+    pub fn get(&self) -> &Records {
+        self.records
+            .get_or_init(|| parse_body(&self.body[..self.split]).unwrap_or_default())
+    }
+
+    /// Whether some file has `fingerprint`.
+    pub fn has(&self, fingerprint: &Digest16) -> bool {
+        let sorted = &self.body[self.split..];
+        let n = sorted.len() / 16;
+        let at = |i: usize| &sorted[i * 16..i * 16 + 16];
+        let (mut low, mut high) = (0, n);
+        while low < high {
+            let middle = (low + high) / 2;
+            match at(middle).cmp(fingerprint.as_slice()) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => return true,
+            }
+        }
+        false
+    }
+}
 
 /// The page cache of one period, as found at the start of a build.
 pub struct PageCache {
     dir: PathBuf,
     /// The records of the live period folder.
-    pub live: Option<Records>,
-    spare: Option<Records>,
+    pub live: Option<LazyRecords>,
+    spare: Option<LazyRecords>,
     /// Why a part of the cache was not used, for `-v`.
     pub notes: Vec<String>,
 }
@@ -82,9 +116,9 @@ pub struct PageCache {
 pub struct Working {
     /// Each file found in the folder, with its record when the record
     /// still vouches for it.
-    pub existing: HashMap<String, Option<Record>>,
+    pub existing: FastMap<String, Option<Record>>,
     /// Every folder in it, relative.
-    pub dirs: HashSet<String>,
+    pub dirs: FastSet<String>,
 }
 
 impl PageCache {
@@ -124,48 +158,62 @@ impl PageCache {
         let _ = std::fs::remove_file(self.dir.join("spare.records"));
         if let Some(records) = records {
             if std::fs::rename(&spare, to).is_ok() {
-                return Ok(verify(to, &records));
+                return Ok(verify(to, records.get()));
             }
         }
         if spare.exists() {
             let _ = std::fs::remove_dir_all(&spare);
         }
         std::fs::create_dir_all(to)?;
-        Ok(Working {
-            existing: HashMap::new(),
-            dirs: HashSet::new(),
-        })
+        Ok(Working::default())
     }
 
-    /// Forgets the live records, before the live folder changes.
-    pub fn forget_live(&self) {
-        let _ = std::fs::remove_file(self.dir.join("live.records"));
+    /// Sets the live records aside before the live folder is replaced: they
+    /// describe the folder being retired, the next spare.
+    pub fn retire_live(&self) {
+        let _ = std::fs::rename(
+            self.dir.join("live.records"),
+            self.dir.join("retired.records"),
+        );
     }
 
-    /// Records the live folder's files.
-    pub fn save_live(&self, records: &Records) -> Result<(), String> {
+    /// Records the live folder's files, sorted by path.
+    pub fn save_live(&self, records: &[(String, Record)]) -> Result<(), String> {
         self.create()
             .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
         write_records(&self.dir.join("live.records"), records)
     }
 
-    /// Keeps `dir`, whose files `records` describe, as the next spare; or
+    /// Keeps `dir` as the next spare, described by `records` or, without
+    /// them, by the records [`retire_live`](Self::retire_live) set aside;
     /// removes it when there are no records (or it cannot be kept).
-    pub fn keep_spare(&self, dir: &Path, records: Option<&Records>) -> Result<(), String> {
+    pub fn keep_spare(
+        &self,
+        dir: &Path,
+        records: Option<&[(String, Record)]>,
+    ) -> Result<(), String> {
         let spare = self.spare_dir();
+        let retired = self.dir.join("retired.records");
         let _ = std::fs::remove_file(self.dir.join("spare.records"));
         if spare.exists() {
             std::fs::remove_dir_all(&spare)
                 .map_err(|e| format!("cannot remove {}: {e}", spare.display()))?;
         }
-        if let Some(records) = records {
-            if self.create().is_ok()
-                && std::fs::rename(dir, &spare).is_ok()
-                && write_records(&self.dir.join("spare.records"), records).is_ok()
-            {
-                return Ok(());
+        let described = match records {
+            Some(records) => {
+                let _ = std::fs::remove_file(&retired);
+                write_records(&retired, records).is_ok()
             }
+            None => retired.is_file(),
+        };
+        if described
+            && self.create().is_ok()
+            && std::fs::rename(dir, &spare).is_ok()
+            && std::fs::rename(&retired, self.dir.join("spare.records")).is_ok()
+        {
+            return Ok(());
         }
+        let _ = std::fs::remove_file(&retired);
         for folder in [dir, spare.as_path()] {
             if folder.exists() {
                 std::fs::remove_dir_all(folder)
@@ -185,78 +233,97 @@ impl PageCache {
 
 /// Walks `dir` and checks each file against its record.
 fn verify(dir: &Path, records: &Records) -> Working {
-    let mut found = Vec::new();
-    let mut dirs = HashSet::new();
     // A folder that cannot be read is left to fail the build where a file
     // in it is written; what was found is still checked.
-    let _ = walk(dir, "", &mut found, &mut dirs);
-    let existing = found
-        .into_par_iter()
-        .map(|(path, stamp)| {
-            let record = records
-                .get(&path)
-                .filter(|r| stamp.is_some_and(|s| s == r.stamp))
-                .copied();
-            (path, record)
-        })
-        .collect();
-    Working { existing, dirs }
-}
-
-type Found = (String, Option<Stamp>);
-
-fn walk(
-    dir: &Path,
-    relative: &str,
-    found: &mut Vec<Found>,
-    dirs: &mut HashSet<String>,
-) -> std::io::Result<()> {
-    let entries = std::fs::read_dir(dir)?.collect::<std::io::Result<Vec<_>>>()?;
-    let results: Vec<(Vec<Found>, HashSet<String>)> = entries
-        .par_iter()
-        .map(|entry| {
-            let mut found = Vec::new();
-            let mut dirs = HashSet::new();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let child = if relative.is_empty() {
-                name
-            } else {
-                format!("{relative}/{name}")
-            };
-            match entry.file_type() {
-                Ok(t) if t.is_dir() => {
-                    let _ = walk(&entry.path(), &child, &mut found, &mut dirs);
-                    dirs.insert(child);
-                }
-                Ok(t) if t.is_file() => {
-                    let stamp = entry.metadata().ok().map(|m| Stamp::of(&m));
-                    found.push((child, stamp));
-                }
-                // Anything else is not ours: it is removed like any
-                // file no record vouches for.
-                _ => found.push((child, None)),
-            }
-            (found, dirs)
-        })
-        .collect();
-    for (more, more_dirs) in results {
-        found.extend(more);
-        dirs.extend(more_dirs);
+    let listing = walk(dir, String::new()).unwrap_or_default();
+    let mut working = Working::default();
+    working.existing.reserve(listing.files.len());
+    for (path, stamp) in listing.files {
+        let record = records
+            .get(&path)
+            .filter(|r| stamp.is_some_and(|s| s == r.stamp))
+            .copied();
+        working.existing.insert(path, record);
     }
-    Ok(())
+    working.dirs = listing.dirs.into_iter().collect();
+    working
 }
 
-fn read_records(path: &Path) -> Result<Records, String> {
+#[derive(Default)]
+struct Listing {
+    files: Vec<(String, Option<Stamp>)>,
+    dirs: Vec<String>,
+}
+
+/// Every file under `dir` (shown as `relative`) with its stamp, the
+/// subfolders walked in parallel.
+fn walk(dir: &Path, relative: String) -> std::io::Result<Listing> {
+    let prefix = if relative.is_empty() {
+        String::new()
+    } else {
+        format!("{relative}/")
+    };
+    let mut listing = Listing::default();
+    let mut subdirs = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let mut child = String::with_capacity(prefix.len() + name.len());
+        child.push_str(&prefix);
+        child.push_str(&name);
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => subdirs.push((entry.path(), child)),
+            Ok(t) if t.is_file() => {
+                let stamp = entry.metadata().ok().map(|m| Stamp::of(&m));
+                listing.files.push((child, stamp));
+            }
+            // Anything else is not ours: it is removed like any file no
+            // record vouches for.
+            _ => listing.files.push((child, None)),
+        }
+    }
+    let nested: Vec<Listing> = subdirs
+        .into_par_iter()
+        .map(|(path, child)| {
+            let mut nested = walk(&path, child.clone()).unwrap_or_default();
+            nested.dirs.push(child);
+            nested
+        })
+        .collect();
+    for more in nested {
+        listing.files.extend(more.files);
+        listing.dirs.extend(more.dirs);
+    }
+    Ok(listing)
+}
+
+fn read_records(path: &Path) -> Result<LazyRecords, String> {
     let data = match std::fs::read(path) {
         Ok(data) => data,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(String::new()),
         Err(e) => return Err(format!("cannot read them: {e}")),
     };
     let identity = identity().ok_or("the program cannot identify itself")?;
-    parse_records(&data, identity).map_err(str::to_string)
+    let body = checked_body(&data, identity)?;
+    let mut reader = Reader::new(body);
+    let len = reader.len().ok_or("corrupt")?;
+    let split = body.len() - reader.remaining() + len;
+    if (body.len() - split) % 16 != 0 {
+        return Err("corrupt".into());
+    }
+    let mut body = body.to_vec();
+    // The records without their length prefix, then the fingerprints.
+    body.drain(..split - len);
+    Ok(LazyRecords {
+        body,
+        split: len,
+        records: std::sync::OnceLock::new(),
+    })
 }
 
-fn parse_records(data: &[u8], identity: &str) -> Result<Records, &'static str> {
+/// The records of a file, once its header and checksum hold.
+fn checked_body<'a>(data: &'a [u8], identity: &str) -> Result<&'a [u8], &'static str> {
     let mut reader = Reader::new(data);
     if reader.take(MAGIC.len()) != Some(MAGIC.as_slice())
         || String::decode(&mut reader).as_deref() != Some(NAME)
@@ -271,18 +338,22 @@ fn parse_records(data: &[u8], identity: &str) -> Result<Records, &'static str> {
     }
     let len = reader.len().ok_or("truncated")?;
     let body = reader.take(len).ok_or("truncated")?;
-    let check: Digest16 = reader.array().ok_or("truncated")?;
-    if digest16(body) != check || !reader.is_empty() {
+    let check = u64::from_le_bytes(reader.array().ok_or("truncated")?);
+    if checksum(body) != check || !reader.is_empty() {
         return Err("corrupt");
     }
+    Ok(body)
+}
+
+fn parse_body(body: &[u8]) -> Option<Records> {
     let mut body = Reader::new(body);
-    let count = body.len().ok_or("corrupt")?;
-    let mut records = HashMap::with_capacity(count);
+    let count = body.len()?;
+    let mut records = Records::with_capacity_and_hasher(count, Default::default());
     for _ in 0..count {
-        let (path, record) = decode_record(&mut body).ok_or("corrupt")?;
+        let (path, record) = decode_record(&mut body)?;
         records.insert(path, record);
     }
-    Ok(records)
+    body.is_empty().then_some(records)
 }
 
 fn decode_record(input: &mut Reader<'_>) -> Option<(String, Record)> {
@@ -309,21 +380,28 @@ fn decode_record(input: &mut Reader<'_>) -> Option<(String, Record)> {
     ))
 }
 
-fn write_records(path: &Path, records: &Records) -> Result<(), String> {
+fn write_records(path: &Path, records: &[(String, Record)]) -> Result<(), String> {
     let identity = identity().ok_or("the program cannot identify itself")?;
-    let mut sorted: Vec<(&String, &Record)> = records.iter().collect();
-    sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let mut body = Vec::with_capacity(records.len() * 120);
-    (sorted.len() as u64).encode(&mut body);
-    for (path, record) in sorted {
-        path.encode(&mut body);
+    let mut entries = Vec::with_capacity(records.len() * 120);
+    (records.len() as u64).encode(&mut entries);
+    let body = &mut entries;
+    for (path, record) in records {
+        path.encode(body);
         body.extend_from_slice(&record.fingerprint);
         body.extend_from_slice(&record.sha256);
-        record.size.encode(&mut body);
-        record.stamp.mtime.encode(&mut body);
-        record.stamp.mtime_ns.encode(&mut body);
-        record.stamp.inode.encode(&mut body);
-        record.note.encode(&mut body);
+        record.size.encode(body);
+        record.stamp.mtime.encode(body);
+        record.stamp.mtime_ns.encode(body);
+        record.stamp.inode.encode(body);
+        record.note.encode(body);
+    }
+    let mut fingerprints: Vec<Digest16> = records.iter().map(|(_, r)| r.fingerprint).collect();
+    fingerprints.sort_unstable();
+    fingerprints.dedup();
+    let mut body = Vec::with_capacity(entries.len() + fingerprints.len() * 16 + 16);
+    put_bytes(&mut body, &entries);
+    for fingerprint in &fingerprints {
+        body.extend_from_slice(fingerprint);
     }
     let mut data = Vec::with_capacity(body.len() + 128);
     data.extend_from_slice(MAGIC);
@@ -331,7 +409,7 @@ fn write_records(path: &Path, records: &Records) -> Result<(), String> {
     FORMAT.encode(&mut data);
     identity.to_string().encode(&mut data);
     put_bytes(&mut data, &body);
-    data.extend_from_slice(&digest16(&body));
+    data.extend_from_slice(&checksum(&body).to_le_bytes());
     crate::fsutil::write_atomic(path, &data).map_err(|e| format!("{e:#}"))
 }
 
@@ -343,8 +421,7 @@ mod tests {
     fn records_round_trip_and_reject_damage() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("live.records");
-        let mut records = Records::new();
-        records.insert(
+        let records = vec![(
             "evidence/a b.html".to_string(),
             Record {
                 fingerprint: [7; 16],
@@ -358,13 +435,18 @@ mod tests {
                 },
                 note: 3,
             },
-        );
+        )];
         write_records(&path, &records).unwrap();
-        assert_eq!(read_records(&path).unwrap(), records);
+        let lazy = read_records(&path).unwrap();
+        assert!(lazy.has(&[7; 16]) && !lazy.has(&[8; 16]) && !lazy.has(&[0; 16]));
+        let read: Vec<_> = lazy.get().clone().into_iter().collect();
+        assert_eq!(read, records);
         let mut bytes = std::fs::read(&path).unwrap();
         let last = bytes.len() - 20;
         bytes[last] ^= 1;
         std::fs::write(&path, &bytes).unwrap();
+        assert!(read_records(&path).is_err());
+        std::fs::write(&path, b"auditbook-cache\nnonsense").unwrap();
         assert!(read_records(&path).is_err());
     }
 }

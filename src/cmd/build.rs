@@ -34,6 +34,7 @@ pub fn run(global: &Global, options: &BuildOptions) -> anyhow::Result<u8> {
         return Ok(EXIT_PROBLEMS);
     };
 
+    let started = std::time::Instant::now();
     let outcome = match site::build(&assessment, options) {
         Ok(outcome) => outcome,
         Err(error) => match error.downcast::<PublishedPeriodChanged>() {
@@ -44,6 +45,7 @@ pub fn run(global: &Global, options: &BuildOptions) -> anyhow::Result<u8> {
             Err(error) => return Err(error),
         },
     };
+    crate::timing::record("(site::build in all)", started.elapsed());
     if !global.quiet {
         let what = match outcome.state {
             BuildState::Draft => "built draft".to_string(),

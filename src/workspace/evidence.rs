@@ -3,7 +3,7 @@
 //! kind's default controls, the first matching `[[evidence]]` rule, front
 //! matter and a `<file>.meta.yaml` sidecar.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -208,75 +208,39 @@ pub fn load_all(
     timing::count("evidence files read", next_cache.misses);
     timing::count("evidence files from the cache", next_cache.hits);
 
+    // Each file on its own, in parallel; diagnostics kept in file order.
+    let described: Vec<(Option<Evidence>, Diagnostics, Option<usize>)> = files
+        .par_iter()
+        .zip(facts)
+        .map(|((relative, listed), facts)| {
+            let mut found = Diagnostics::default();
+            let sidecar_name = format!("{relative}{SIDECAR_SUFFIX}");
+            let sidecar = sidecars
+                .get(&sidecar_name)
+                .and_then(|sidecar| Some((sidecar, sidecar_reads.get(sidecar_name.as_str())?)));
+            let (item, rule) = describe(
+                relative,
+                &listed.path,
+                facts,
+                sidecar.map(|(s, read)| (sidecar_name.as_str(), s.path.as_path(), read)),
+                Sources {
+                    catalog,
+                    config,
+                    history,
+                },
+                &mut found,
+            );
+            (item, found, rule)
+        })
+        .collect();
     let mut rule_used = vec![false; config.map_or(0, |c| c.rules.len())];
     let mut evidence = Vec::with_capacity(files.len());
-    for ((relative, listed), facts) in files.iter().zip(facts) {
-        let path = &listed.path;
-        let facts = match facts {
-            Ok(facts) => facts,
-            Err(error) => {
-                diagnostics.push(
-                    Diagnostic::new(
-                        Code::FileUnreadable,
-                        format!("cannot read {relative}: {error}"),
-                    )
-                    .in_file(relative),
-                );
-                continue;
-            }
-        };
-        if let Some(problem) = &facts.problem {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::EvidenceUnparsed,
-                    format!(
-                        "looks like {} but cannot be read as one: {}",
-                        problem.looked_like.label(),
-                        problem.message
-                    ),
-                )
-                .in_file(relative)
-                .at(problem
-                    .line
-                    .map(|line| crate::diagnostic::Position { line, column: 1 })),
-            );
-        }
-
-        let rule_index = config.and_then(|c| c.rules.iter().position(|r| r.matches(relative)));
-        if let Some(index) = rule_index {
+    for (item, found, rule) in described {
+        diagnostics.extend(found.iter().cloned());
+        if let Some(index) = rule {
             rule_used[index] = true;
         }
-        let front_matter = facts.front_matter.as_ref().and_then(|(yaml, before)| {
-            front_matter_layer(relative, yaml, *before, catalog, diagnostics)
-        });
-        let sidecar_name = format!("{relative}{SIDECAR_SUFFIX}");
-        let sidecar = sidecars.get(&sidecar_name).and_then(|sidecar| {
-            let read = sidecar_reads.get(sidecar_name.as_str())?;
-            sidecar_layer(&sidecar_name, &sidecar.path, read, catalog, diagnostics)
-        });
-
-        let item = merge(
-            relative,
-            path,
-            facts,
-            catalog,
-            config,
-            rule_index,
-            front_matter,
-            sidecar,
-            history,
-        );
-        if item.controls.is_empty() {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::EvidenceUnmapped,
-                    format!("{} is linked to no control", item.path),
-                )
-                .in_file(&item.path)
-                .with_help("add an [[evidence]] rule in auditbook.toml, or a sidecar <file>.meta.yaml with `controls:`"),
-            );
-        }
-        evidence.push(item);
+        evidence.extend(item);
     }
 
     timing::record("load: sidecars and metadata", merge_started.elapsed());
@@ -287,11 +251,14 @@ pub fn load_all(
     timing::count("sidecars read", next_cache.misses - misses);
     timing::count("sidecars from the cache", next_cache.hits - hits);
     timing::time("load: save cache", || next_cache.save(&cache));
-    let known: BTreeSet<String> = files
+    let known: crate::cache::FastSet<&str> = files
         .iter()
-        .map(|(relative, _)| format!("{relative}{SIDECAR_SUFFIX}"))
+        .map(|(relative, _)| relative.as_str())
         .collect();
-    for sidecar in sidecars.keys().filter(|s| !known.contains(*s)) {
+    for sidecar in sidecars.keys().filter(|s| {
+        !s.strip_suffix(SIDECAR_SUFFIX)
+            .is_some_and(|f| known.contains(f))
+    }) {
         diagnostics.push(
             Diagnostic::new(
                 Code::SidecarOrphaned,
@@ -324,6 +291,91 @@ pub fn load_all(
         }
     }
     Ok(evidence)
+}
+
+/// What a file's evidence is merged from, besides the file.
+#[derive(Clone, Copy)]
+struct Sources<'a> {
+    catalog: &'a Catalog,
+    config: Option<&'a Config>,
+    history: &'a History,
+}
+
+/// One evidence file as an item, with the rule that matched it; its
+/// problems go to `diagnostics`.
+fn describe(
+    relative: &str,
+    path: &Path,
+    facts: std::io::Result<Facts>,
+    sidecar: Option<(&str, &Path, &SidecarRead)>,
+    context: Sources<'_>,
+    diagnostics: &mut Diagnostics,
+) -> (Option<Evidence>, Option<usize>) {
+    let Sources {
+        catalog,
+        config,
+        history,
+    } = context;
+    let facts = match facts {
+        Ok(facts) => facts,
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::FileUnreadable,
+                    format!("cannot read {relative}: {error}"),
+                )
+                .in_file(relative),
+            );
+            return (None, None);
+        }
+    };
+    if let Some(problem) = &facts.problem {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::EvidenceUnparsed,
+                format!(
+                    "looks like {} but cannot be read as one: {}",
+                    problem.looked_like.label(),
+                    problem.message
+                ),
+            )
+            .in_file(relative)
+            .at(problem
+                .line
+                .map(|line| crate::diagnostic::Position { line, column: 1 })),
+        );
+    }
+
+    let rule_index = config.and_then(|c| c.rules.iter().position(|r| r.matches(relative)));
+    let front_matter = facts.front_matter.as_ref().and_then(|(yaml, before)| {
+        front_matter_layer(relative, yaml, *before, catalog, diagnostics)
+    });
+    let sidecar = sidecar.and_then(|(name, sidecar_path, read)| {
+        sidecar_layer(name, sidecar_path, read, catalog, diagnostics)
+    });
+
+    let item = merge(
+        relative,
+        path,
+        facts,
+        catalog,
+        config,
+        rule_index,
+        front_matter,
+        sidecar,
+        history,
+    );
+    if item.controls.is_empty() {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::EvidenceUnmapped,
+                format!("{} is linked to no control", item.path),
+            )
+            .in_file(&item.path)
+            .with_help("add an [[evidence]] rule in auditbook.toml, or a sidecar <file>.meta.yaml with `controls:`"),
+        );
+    }
+    (Some(item), rule_index)
 }
 
 /// A file found under `evidence/`, with its key when it could be read.
@@ -369,37 +421,53 @@ fn list(root: &Path, dir: &Path, diagnostics: &mut Diagnostics) -> anyhow::Resul
 /// Walks `dir` (shown as `relative`), its subfolders in parallel, taking
 /// each file's key from its folder entry. Hidden entries are skipped.
 fn walk(relative: &str, dir: &Path) -> std::io::Result<Vec<Found>> {
+    enum Node {
+        One(Found),
+        Many(Vec<Found>),
+        Nothing,
+    }
     let mut entries = std::fs::read_dir(dir)?.collect::<std::io::Result<Vec<_>>>()?;
     entries.sort_by_key(|e| e.file_name());
-    let nested: Vec<Vec<Found>> = entries
+    let nodes: Vec<Node> = entries
         .par_iter()
-        .map(|entry| -> std::io::Result<Vec<Found>> {
+        .map(|entry| -> std::io::Result<Node> {
             let name = entry.file_name();
             let name = name.to_string_lossy();
             if name.starts_with('.') {
-                return Ok(Vec::new());
+                return Ok(Node::Nothing);
             }
-            let child = format!("{relative}/{name}");
+            let mut child = String::with_capacity(relative.len() + 1 + name.len());
+            child.push_str(relative);
+            child.push('/');
+            child.push_str(&name);
             let file_type = entry.file_type()?;
-            if file_type.is_symlink() {
-                Ok(vec![Found::Symlink(child)])
+            Ok(if file_type.is_symlink() {
+                Node::One(Found::Symlink(child))
             } else if file_type.is_dir() {
-                walk(&child, &entry.path())
+                Node::Many(walk(&child, &entry.path())?)
             } else if file_type.is_file() {
                 let key = entry.metadata().ok().map(|m| crate::cache::FileKey::of(&m));
-                Ok(vec![Found::File(
+                Node::One(Found::File(
                     child,
                     Listed {
                         path: entry.path(),
                         key,
                     },
-                )])
+                ))
             } else {
-                Ok(Vec::new())
-            }
+                Node::Nothing
+            })
         })
         .collect::<std::io::Result<_>>()?;
-    Ok(nested.into_iter().flatten().collect())
+    let mut found = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        match node {
+            Node::One(item) => found.push(item),
+            Node::Many(items) => found.extend(items),
+            Node::Nothing => {}
+        }
+    }
+    Ok(found)
 }
 
 fn progress_bar(options: LoadOptions, len: usize) -> ProgressBar {
