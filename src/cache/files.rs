@@ -15,7 +15,7 @@ use super::codec::{put_bytes, put_varint, Codec, Reader};
 use super::{checksum, identity, FastMap, FileKey};
 
 /// Raise when the layout or the encoding of any entry changes.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 const MAGIC: &[u8; 16] = b"auditbook-cache\n";
 const NAME: &str = "files";
 
@@ -59,7 +59,7 @@ pub enum State {
 /// The cache as read at the start of a run.
 pub struct FileCache {
     path: Option<PathBuf>,
-    data: Vec<u8>,
+    data: std::sync::Arc<Vec<u8>>,
     /// Per [`Class`], by path.
     slots: [FastMap<String, Slot>; 2],
     pub state: State,
@@ -84,7 +84,7 @@ impl FileCache {
     pub fn disabled() -> FileCache {
         FileCache {
             path: None,
-            data: Vec::new(),
+            data: Default::default(),
             slots: Default::default(),
             state: State::Disabled,
         }
@@ -99,7 +99,7 @@ impl FileCache {
         let path = root.join(".auditbook").join("cache").join(NAME);
         let mut cache = FileCache {
             path: Some(path.clone()),
-            data: Vec::new(),
+            data: Default::default(),
             slots: Default::default(),
             state: State::Missing,
         };
@@ -115,7 +115,7 @@ impl FileCache {
             Ok(slots) => {
                 cache.state = State::Loaded(slots.iter().map(FastMap::len).sum());
                 cache.slots = slots;
-                cache.data = data;
+                cache.data = std::sync::Arc::new(data);
             }
             Err(reason) => cache.state = State::Ignored(reason.to_string()),
         }
@@ -126,22 +126,29 @@ impl FileCache {
         self.path.is_some()
     }
 
-    /// Decodes the entry for `path` when its key is still `key`; returns
-    /// it with where its bytes lie, to keep them in the next cache.
-    pub fn decode<T: Codec>(&self, class: Class, path: &str, key: &FileKey) -> Option<(T, Bytes)> {
+    /// The entry for `path` when its key is still `key` and it is intact:
+    /// its bytes and where they lie.
+    pub fn entry(&self, class: Class, path: &str, key: &FileKey) -> Option<(&[u8], Bytes)> {
         let slot = self.slots[class as usize].get(path)?;
         if slot.key != *key {
             return None;
         }
         let bytes = &self.data[slot.start..slot.end];
-        if checksum(bytes) != slot.check {
-            return None;
-        }
+        (checksum(bytes) == slot.check).then_some((bytes, Bytes::Loaded(slot.start..slot.end)))
+    }
+
+    /// Decodes the entry for `path` when its key is still `key`; returns
+    /// it with where its bytes lie, to keep them in the next cache.
+    pub fn decode<T: Codec>(&self, class: Class, path: &str, key: &FileKey) -> Option<(T, Bytes)> {
+        let (bytes, range) = self.entry(class, path, key)?;
         let mut reader = Reader::new(bytes);
         let value = T::decode(&mut reader)?;
-        reader
-            .is_empty()
-            .then_some((value, Bytes::Loaded(slot.start..slot.end)))
+        reader.is_empty().then_some((value, range))
+    }
+
+    /// All of the loaded cache, for values decoded on first use.
+    pub fn data(&self) -> &std::sync::Arc<Vec<u8>> {
+        &self.data
     }
 
     fn bytes_of<'a>(&'a self, entry: &'a Entry) -> &'a [u8] {

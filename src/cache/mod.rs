@@ -17,7 +17,7 @@
 //! change of parser or template code can never be hidden by a cache.
 
 pub mod codec;
-mod facts;
+pub mod facts;
 pub mod files;
 pub mod pages;
 

@@ -83,6 +83,30 @@ impl LazyRecords {
             .get_or_init(|| parse_body(&self.body[..self.split]).unwrap_or_default())
     }
 
+    /// The records keyed by paths borrowed from the file, for one pass
+    /// that needs no map of its own.
+    pub fn borrowed(&self) -> FastMap<&str, Record> {
+        let mut body = Reader::new(&self.body[..self.split]);
+        let Some(count) = body.len() else {
+            return FastMap::default();
+        };
+        let mut records = FastMap::with_capacity_and_hasher(count, Default::default());
+        for _ in 0..count {
+            let Some(path) = body
+                .len()
+                .and_then(|n| body.take(n))
+                .and_then(|b| std::str::from_utf8(b).ok())
+            else {
+                return FastMap::default();
+            };
+            let Some(record) = decode_record_fields(&mut body) else {
+                return FastMap::default();
+            };
+            records.insert(path, record);
+        }
+        records
+    }
+
     /// Whether some file has `fingerprint`.
     pub fn has(&self, fingerprint: &Digest16) -> bool {
         let sorted = &self.body[self.split..];
@@ -153,12 +177,11 @@ impl PageCache {
     /// can be read (its files checked against them), else a new folder.
     pub fn take_spare(&mut self, to: &Path) -> std::io::Result<Working> {
         let spare = self.spare_dir();
-        let records = self.spare.take();
-        // The records describe the spare only while it sits there.
-        let _ = std::fs::remove_file(self.dir.join("spare.records"));
-        if let Some(records) = records {
+        // The records stay: they vouch only for files whose stamps still
+        // match, wherever the folder is.
+        if let Some(records) = self.spare.take() {
             if std::fs::rename(&spare, to).is_ok() {
-                return Ok(verify(to, records.get()));
+                return Ok(verify(to, &records.borrowed()));
             }
         }
         if spare.exists() {
@@ -166,6 +189,15 @@ impl PageCache {
         }
         std::fs::create_dir_all(to)?;
         Ok(Working::default())
+    }
+
+    /// Puts a spare taken by [`take_spare`](Self::take_spare) back,
+    /// untouched, for a build that did not go ahead.
+    pub fn put_back(&self, taken: &Path) {
+        let spare = self.spare_dir();
+        if spare.exists() || std::fs::rename(taken, &spare).is_err() {
+            let _ = std::fs::remove_dir_all(taken);
+        }
     }
 
     /// Sets the live records aside before the live folder is replaced: they
@@ -232,7 +264,7 @@ impl PageCache {
 }
 
 /// Walks `dir` and checks each file against its record.
-fn verify(dir: &Path, records: &Records) -> Working {
+fn verify(dir: &Path, records: &FastMap<&str, Record>) -> Working {
     // A folder that cannot be read is left to fail the build where a file
     // in it is written; what was found is still checked.
     let listing = walk(dir, String::new()).unwrap_or_default();
@@ -240,7 +272,7 @@ fn verify(dir: &Path, records: &Records) -> Working {
     working.existing.reserve(listing.files.len());
     for (path, stamp) in listing.files {
         let record = records
-            .get(&path)
+            .get(path.as_str())
             .filter(|r| stamp.is_some_and(|s| s == r.stamp))
             .copied();
         working.existing.insert(path, record);
@@ -358,6 +390,10 @@ fn parse_body(body: &[u8]) -> Option<Records> {
 
 fn decode_record(input: &mut Reader<'_>) -> Option<(String, Record)> {
     let path = String::decode(input)?;
+    Some((path, decode_record_fields(input)?))
+}
+
+fn decode_record_fields(input: &mut Reader<'_>) -> Option<Record> {
     let fingerprint = input.array()?;
     let sha256 = input.array()?;
     let size = u64::decode(input)?;
@@ -368,16 +404,13 @@ fn decode_record(input: &mut Reader<'_>) -> Option<(String, Record)> {
         inode: u64::decode(input)?,
     };
     let note = u64::decode(input)?;
-    Some((
-        path,
-        Record {
-            fingerprint,
-            sha256,
-            size,
-            stamp,
-            note,
-        },
-    ))
+    Some(Record {
+        fingerprint,
+        sha256,
+        size,
+        stamp,
+        note,
+    })
 }
 
 fn write_records(path: &Path, records: &[(String, Record)]) -> Result<(), String> {

@@ -131,7 +131,9 @@ impl Fingerprints {
             notice,
         } = options;
         site.debug(&(built_at, draft, notice));
-        site.debug(a.config);
+        // The configuration by the text it came from: its Debug shows the
+        // inner state of compiled globs, which depends on what they matched.
+        site.digest(&a.config.source_digest);
         site.debug(&workspace.catalog.frameworks());
         site.debug(workspace.catalog.crosswalk());
         site.debug(&workspace.commit);

@@ -44,8 +44,74 @@ pub struct Evidence {
     pub title: Option<String>,
     pub description: Option<String>,
     pub summary: Summary,
-    /// Bounded material for the portal's view of the kind.
-    pub details: Details,
+    /// Bounded material for the portal's view of the kind, decoded from
+    /// the file cache on first use (`&*item.details`).
+    pub details: LazyDetails,
+}
+
+/// An evidence item's [`Details`]: at hand, or still encoded in the file
+/// cache and decoded the first time they are needed. Most builds render
+/// few evidence pages, and the details of 50,000 files are most of what
+/// the cache holds.
+#[derive(Clone)]
+pub struct LazyDetails {
+    value: std::sync::OnceLock<Details>,
+    encoded: Option<Encoded>,
+}
+
+#[derive(Clone)]
+struct Encoded {
+    cache: std::sync::Arc<Vec<u8>>,
+    range: std::ops::Range<usize>,
+    /// The file, read again should the entry not decode.
+    path: PathBuf,
+}
+
+impl LazyDetails {
+    pub fn ready(details: Details) -> LazyDetails {
+        LazyDetails {
+            value: std::sync::OnceLock::from(details),
+            encoded: None,
+        }
+    }
+
+    fn encoded(
+        cache: &std::sync::Arc<Vec<u8>>,
+        range: std::ops::Range<usize>,
+        path: &Path,
+    ) -> LazyDetails {
+        LazyDetails {
+            value: std::sync::OnceLock::new(),
+            encoded: Some(Encoded {
+                cache: cache.clone(),
+                range,
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+}
+
+impl std::ops::Deref for LazyDetails {
+    type Target = Details;
+
+    fn deref(&self) -> &Details {
+        self.value.get_or_init(|| {
+            let Some(encoded) = &self.encoded else {
+                return Details::None;
+            };
+            // The entry's checksum held when it was loaded; should it still
+            // not decode, the file itself says.
+            crate::cache::facts::decode_details(&encoded.cache[encoded.range.clone()])
+                .or_else(|| evidence::read(&encoded.path).ok().map(|f| f.details))
+                .unwrap_or_default()
+        })
+    }
+}
+
+impl std::fmt::Debug for LazyDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::ops::Deref::deref(self).fmt(f)
+    }
 }
 
 impl Evidence {
@@ -163,14 +229,21 @@ pub fn load_all(
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    let (files, sidecars) = timing::time("load: walk evidence", || list(root, &dir, diagnostics))?;
-    let cache = timing::time("load: open cache", || {
-        if options.cache {
-            FileCache::open(root)
-        } else {
-            FileCache::disabled()
-        }
-    });
+    // The walk and reading the cache file, side by side.
+    let (listing, cache) = rayon::join(
+        || timing::time("load: walk evidence", || list(root, &dir)),
+        || {
+            timing::time("load: open cache", || {
+                if options.cache {
+                    FileCache::open(root)
+                } else {
+                    FileCache::disabled()
+                }
+            })
+        },
+    );
+    let (files, sidecars, symlinks) = listing?;
+    diagnostics.extend(symlinks);
     if let file_cache::State::Ignored(reason) = &cache.state {
         timing::note(format!(
             "the file cache in .auditbook/cache was ignored: {reason}"
@@ -180,7 +253,7 @@ pub fn load_all(
 
     let progress = progress_bar(options, files.len());
     let now = std::time::SystemTime::now();
-    let facts: Vec<(std::io::Result<Facts>, Cached)> = files
+    let facts: Vec<(std::io::Result<(Facts, LazyDetails)>, Cached)> = files
         .par_iter()
         .map(|(relative, listed)| {
             let facts = read_facts(&cache, relative, listed, now);
@@ -197,7 +270,7 @@ pub fn load_all(
     let merge_started = std::time::Instant::now();
 
     let mut next_cache = NextCache::default();
-    let facts: Vec<std::io::Result<Facts>> = files
+    let facts: Vec<std::io::Result<(Facts, LazyDetails)>> = files
         .iter()
         .zip(facts)
         .map(|((relative, _), (facts, cached))| {
@@ -306,7 +379,7 @@ struct Sources<'a> {
 fn describe(
     relative: &str,
     path: &Path,
-    facts: std::io::Result<Facts>,
+    facts: std::io::Result<(Facts, LazyDetails)>,
     sidecar: Option<(&str, &Path, &SidecarRead)>,
     context: Sources<'_>,
     diagnostics: &mut Diagnostics,
@@ -316,7 +389,7 @@ fn describe(
         config,
         history,
     } = context;
-    let facts = match facts {
+    let (facts, details) = match facts {
         Ok(facts) => facts,
         Err(error) => {
             diagnostics.push(
@@ -358,6 +431,7 @@ fn describe(
         relative,
         path,
         facts,
+        details,
         catalog,
         config,
         rule_index,
@@ -384,8 +458,13 @@ struct Listed {
     key: Option<crate::cache::FileKey>,
 }
 
-/// Evidence files and sidecars under `dir`, each sorted by relative path.
-type Listing = (Vec<(String, Listed)>, BTreeMap<String, Listed>);
+/// Evidence files and sidecars under `dir`, each sorted by relative path,
+/// and the diagnostics of symbolic links found.
+type Listing = (
+    Vec<(String, Listed)>,
+    BTreeMap<String, Listed>,
+    Vec<Diagnostic>,
+);
 
 /// What one walk of the evidence folder found, in the order of a walk
 /// that sorts each folder by file name.
@@ -394,7 +473,8 @@ enum Found {
     Symlink(String),
 }
 
-fn list(root: &Path, dir: &Path, diagnostics: &mut Diagnostics) -> anyhow::Result<Listing> {
+fn list(root: &Path, dir: &Path) -> anyhow::Result<Listing> {
+    let mut diagnostics = Vec::new();
     let base = fsutil::relative_display(root, dir);
     let found = walk(&base, dir).with_context(|| format!("cannot list {}", dir.display()))?;
     let mut files = Vec::new();
@@ -415,7 +495,7 @@ fn list(root: &Path, dir: &Path, diagnostics: &mut Diagnostics) -> anyhow::Resul
             Found::File(relative, listed) => files.push((relative, listed)),
         }
     }
-    Ok((files, sidecars))
+    Ok((files, sidecars, diagnostics))
 }
 
 /// Walks `dir` (shown as `relative`), its subfolders in parallel, taking
@@ -426,12 +506,13 @@ fn walk(relative: &str, dir: &Path) -> std::io::Result<Vec<Found>> {
         Many(Vec<Found>),
         Nothing,
     }
-    let mut entries = std::fs::read_dir(dir)?.collect::<std::io::Result<Vec<_>>>()?;
-    entries.sort_by_key(|e| e.file_name());
+    let mut entries = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| (e.file_name(), e)))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let nodes: Vec<Node> = entries
         .par_iter()
-        .map(|entry| -> std::io::Result<Node> {
-            let name = entry.file_name();
+        .map(|(name, entry)| -> std::io::Result<Node> {
             let name = name.to_string_lossy();
             if name.starts_with('.') {
                 return Ok(Node::Nothing);
@@ -545,13 +626,26 @@ fn read_facts(
     relative: &str,
     listed: &Listed,
     now: std::time::SystemTime,
-) -> (std::io::Result<Facts>, Cached) {
+) -> (std::io::Result<(Facts, LazyDetails)>, Cached) {
     let path = &listed.path;
-    let Some(before) = listed.key.filter(|_| cache.is_enabled()) else {
-        return (evidence::read(path), Cached::NotStored);
+    let with_details = |facts: std::io::Result<Facts>| {
+        facts.map(|mut facts| {
+            let details = std::mem::take(&mut facts.details);
+            (facts, LazyDetails::ready(details))
+        })
     };
-    if let Some((facts, bytes)) = cache.decode::<Facts>(Class::Facts, relative, &before) {
-        return (Ok(facts), Cached::Hit(before, bytes));
+    let Some(before) = listed.key.filter(|_| cache.is_enabled()) else {
+        return (with_details(evidence::read(path)), Cached::NotStored);
+    };
+    if let Some((bytes, range)) = cache.entry(Class::Facts, relative, &before) {
+        let mut reader = crate::cache::codec::Reader::new(bytes);
+        if let Some((facts, details)) =
+            crate::cache::facts::decode_without_details(&mut reader).filter(|_| reader.is_empty())
+        {
+            let start = details.as_ptr() as usize - cache.data().as_ptr() as usize;
+            let details = LazyDetails::encoded(cache.data(), start..start + details.len(), path);
+            return (Ok((facts, details)), Cached::Hit(before, range));
+        }
     }
     let facts = evidence::read(path);
     let cached = match (&facts, file_cache::key_of(path)) {
@@ -564,7 +658,7 @@ fn read_facts(
         }
         _ => Cached::NotStored,
     };
-    (facts, cached)
+    (with_details(facts), cached)
 }
 
 /// A sidecar as read (or found in the cache) before its values are checked.
@@ -837,6 +931,7 @@ fn merge(
     relative: &str,
     path: &Path,
     facts: Facts,
+    details: LazyDetails,
     catalog: &Catalog,
     config: Option<&Config>,
     rule_index: Option<usize>,
@@ -920,7 +1015,7 @@ fn merge(
         title,
         description,
         summary: facts.summary,
-        details: facts.details,
+        details,
     }
 }
 

@@ -13,7 +13,7 @@ use crate::config::{self, Config};
 use crate::diagnostic::Diagnostics;
 use crate::timing;
 
-pub use evidence::{Evidence, Mapping, Provenance, TimeSource, Via};
+pub use evidence::{Evidence, LazyDetails, Mapping, Provenance, TimeSource, Via};
 pub use git::History;
 pub use policy::Policy;
 
