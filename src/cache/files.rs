@@ -62,6 +62,7 @@ pub struct FileCache {
     data: std::sync::Arc<Vec<u8>>,
     /// Per [`Class`], by path.
     slots: [FastMap<String, Slot>; 2],
+    spill: std::sync::Mutex<Option<Spill>>,
     pub state: State,
 }
 
@@ -73,10 +74,19 @@ pub struct Entry {
     pub bytes: Bytes,
 }
 
-/// An entry's encoded bytes: new, or where they lie in the loaded cache.
+/// An entry's encoded bytes: where they lie in the loaded cache, set
+/// aside on disk (see [`FileCache::store`]), or in memory.
 pub enum Bytes {
-    New(Vec<u8>),
     Loaded(std::ops::Range<usize>),
+    Spilled { offset: u64, len: u64, check: u64 },
+    New(Vec<u8>),
+}
+
+/// New entries, written to an unlinked file as they come so that 60 MB of
+/// them need not wait in memory for the end of the load.
+struct Spill {
+    file: std::io::BufWriter<std::fs::File>,
+    len: u64,
 }
 
 impl FileCache {
@@ -86,6 +96,7 @@ impl FileCache {
             path: None,
             data: Default::default(),
             slots: Default::default(),
+            spill: Default::default(),
             state: State::Disabled,
         }
     }
@@ -101,6 +112,7 @@ impl FileCache {
             path: Some(path.clone()),
             data: Default::default(),
             slots: Default::default(),
+            spill: Default::default(),
             state: State::Missing,
         };
         let data = match std::fs::read(&path) {
@@ -151,10 +163,45 @@ impl FileCache {
         &self.data
     }
 
-    fn bytes_of<'a>(&'a self, entry: &'a Entry) -> &'a [u8] {
-        match &entry.bytes {
-            Bytes::New(bytes) => bytes,
-            Bytes::Loaded(range) => &self.data[range.clone()],
+    /// Sets a new entry's bytes aside until [`save`](Self::save).
+    pub fn store(&self, bytes: Vec<u8>) -> Bytes {
+        let Some(path) = &self.path else {
+            return Bytes::New(bytes);
+        };
+        let mut spill = self.spill.lock().unwrap_or_else(|e| e.into_inner());
+        if spill.is_none() {
+            // Created and unlinked at once: nothing is left behind, even by
+            // a killed run.
+            let dir = path.parent().expect("the cache file is in a folder");
+            let name = dir.join(format!(".spill-{}", std::process::id()));
+            let file = super::create_dir(dir).and_then(|()| {
+                std::fs::File::options()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .open(&name)
+            });
+            if let Ok(file) = file {
+                let _ = std::fs::remove_file(&name);
+                *spill = Some(Spill {
+                    file: std::io::BufWriter::with_capacity(1 << 20, file),
+                    len: 0,
+                });
+            }
+        }
+        let Some(open) = spill.as_mut() else {
+            return Bytes::New(bytes);
+        };
+        use std::io::Write as _;
+        if open.file.write_all(&bytes).is_err() {
+            return Bytes::New(bytes);
+        }
+        let offset = open.len;
+        open.len += bytes.len() as u64;
+        Bytes::Spilled {
+            offset,
+            len: bytes.len() as u64,
+            check: checksum(&bytes),
         }
     }
 
@@ -172,32 +219,73 @@ impl FileCache {
         if !changed && entries.len() == self.entries() && matches!(self.state, State::Loaded(_)) {
             return Ok(false);
         }
+        // The payload: first what was set aside (as it lies on disk), then
+        // the rest.
+        let mut spill = self.spill.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let spilled = spill.as_ref().map_or(0, |s| s.len);
         let mut index = Vec::new();
         put_varint(&mut index, entries.len() as u64);
-        let mut offset = 0u64;
+        let mut offset = spilled;
         for entry in entries {
-            let bytes = self.bytes_of(entry);
+            let (at, len, check) = match &entry.bytes {
+                Bytes::Spilled { offset, len, check } => (*offset, *len, *check),
+                Bytes::Loaded(range) => {
+                    let bytes = &self.data[range.clone()];
+                    offset += bytes.len() as u64;
+                    (
+                        offset - bytes.len() as u64,
+                        bytes.len() as u64,
+                        checksum(bytes),
+                    )
+                }
+                Bytes::New(bytes) => {
+                    offset += bytes.len() as u64;
+                    (
+                        offset - bytes.len() as u64,
+                        bytes.len() as u64,
+                        checksum(bytes),
+                    )
+                }
+            };
             entry.path.encode(&mut index);
             index.push(entry.class as u8);
             entry.key.encode(&mut index);
-            put_varint(&mut index, offset);
-            put_varint(&mut index, bytes.len() as u64);
-            index.extend_from_slice(&checksum(bytes).to_le_bytes());
-            offset += bytes.len() as u64;
+            put_varint(&mut index, at);
+            put_varint(&mut index, len);
+            index.extend_from_slice(&check.to_le_bytes());
         }
-        let mut data = Vec::with_capacity(index.len() + offset as usize + 128);
-        data.extend_from_slice(MAGIC);
-        NAME.to_string().encode(&mut data);
-        FORMAT.encode(&mut data);
-        identity.to_string().encode(&mut data);
-        put_bytes(&mut data, &index);
-        data.extend_from_slice(&checksum(&index).to_le_bytes());
-        for entry in entries {
-            data.extend_from_slice(self.bytes_of(entry));
-        }
+        let mut head = Vec::with_capacity(index.len() + 128);
+        head.extend_from_slice(MAGIC);
+        NAME.to_string().encode(&mut head);
+        FORMAT.encode(&mut head);
+        identity.to_string().encode(&mut head);
+        put_bytes(&mut head, &index);
+        head.extend_from_slice(&checksum(&index).to_le_bytes());
         let dir = path.parent().expect("the cache file is in a folder");
         super::create_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        crate::fsutil::write_atomic(path, &data).map_err(|e| format!("{e:#}"))?;
+        crate::fsutil::write_atomic_with(path, |out| {
+            use std::io::{Read as _, Seek as _};
+            out.write_all(&head)?;
+            if let Some(spill) = spill.take() {
+                let mut file = spill.file.into_inner().map_err(|e| e.into_error())?;
+                file.rewind()?;
+                let copied = std::io::copy(&mut (&mut file).take(spilled), out)?;
+                if copied != spilled {
+                    return Err(std::io::Error::other(
+                        "the set-aside entries were cut short",
+                    ));
+                }
+            }
+            for entry in entries {
+                match &entry.bytes {
+                    Bytes::Loaded(range) => out.write_all(&self.data[range.clone()])?,
+                    Bytes::New(bytes) => out.write_all(bytes)?,
+                    Bytes::Spilled { .. } => {}
+                }
+            }
+            Ok(())
+        })
+        .map_err(|e| format!("{e:#}"))?;
         Ok(true)
     }
 }

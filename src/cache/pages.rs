@@ -29,7 +29,7 @@ const NAME: &str = "pages";
 const FORMAT: u32 = 3;
 
 /// One file of a portal version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Record {
     pub fingerprint: Digest16,
     pub sha256: [u8; 32],

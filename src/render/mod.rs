@@ -303,9 +303,9 @@ pub fn render(
         })
         .collect::<anyhow::Result<_>>()?;
     // Pages first, then the copies: nearly the order of their paths.
-    let (pages, copies): (Vec<_>, Vec<_>) = evidence.into_iter().map(|[p, c]| (p, c)).unzip();
-    records.extend(pages);
-    records.extend(copies);
+    let mut evidence = evidence;
+    records.extend(evidence.iter_mut().map(|[page, _]| std::mem::take(page)));
+    records.extend(evidence.into_iter().map(|[_, copy]| copy));
     crate::timing::record("render: pages", started.elapsed());
 
     let finished = crate::timing::time("render: finish", || output.finish(records))?;

@@ -40,10 +40,14 @@ const RELATED_SHOWN: usize = 10;
 
 /// An href for a `/`-separated path relative to the period folder.
 pub fn href(path: &str) -> String {
-    path.split('/')
-        .map(|segment| utf8_percent_encode(segment, SEGMENT).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut href = String::with_capacity(path.len() + 8);
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            href.push('/');
+        }
+        href.extend(utf8_percent_encode(segment, SEGMENT));
+    }
+    href
 }
 
 /// `../` once per folder of `path`.

@@ -654,7 +654,7 @@ fn read_facts(
         (Ok(facts), Ok(after)) if after == before && before.settled(now) => {
             let mut bytes = Vec::new();
             facts.encode(&mut bytes);
-            Cached::Stored(before, Bytes::New(bytes))
+            Cached::Stored(before, cache.store(bytes))
         }
         _ => Cached::NotStored,
     };
@@ -704,7 +704,7 @@ fn read_sidecar(
         (Ok(raw), Some(key), Some(after)) if after == key && key.settled(now) => {
             let mut bytes = Vec::new();
             Fields::from(raw.clone()).encode(&mut bytes);
-            Cached::Stored(key, Bytes::New(bytes))
+            Cached::Stored(key, cache.store(bytes))
         }
         _ => Cached::NotStored,
     };
