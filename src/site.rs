@@ -324,8 +324,12 @@ fn output_for(
     pages: Option<&mut PageCache>,
     working: Working,
 ) -> Output {
+    let Some(pages) = pages else {
+        return Output::reusing(temporary, working, None);
+    };
     let previous = pages
-        .and_then(|pages| pages.live.take())
+        .live
+        .take()
         .filter(|_| period_dir.is_dir())
         .map(|records| Previous {
             dir: period_dir.to_path_buf(),

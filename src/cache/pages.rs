@@ -71,22 +71,24 @@ pub type Records = FastMap<String, Record>;
 /// needs the live folder's. The sorted fingerprints that follow the
 /// records answer "is there a file with this fingerprint?" without them.
 pub struct LazyRecords {
-    body: Vec<u8>,
-    /// Where the records end and the sorted fingerprints begin.
-    split: usize,
+    /// The whole file, and where its records and then its sorted
+    /// fingerprints lie in it.
+    data: Vec<u8>,
+    records_at: std::ops::Range<usize>,
+    fingerprints_at: std::ops::Range<usize>,
     records: std::sync::OnceLock<Records>,
 }
 
 impl LazyRecords {
     pub fn get(&self) -> &Records {
         self.records
-            .get_or_init(|| parse_body(&self.body[..self.split]).unwrap_or_default())
+            .get_or_init(|| parse_body(&self.data[self.records_at.clone()]).unwrap_or_default())
     }
 
     /// The records keyed by paths borrowed from the file, for one pass
     /// that needs no map of its own.
     pub fn borrowed(&self) -> FastMap<&str, Record> {
-        let mut body = Reader::new(&self.body[..self.split]);
+        let mut body = Reader::new(&self.data[self.records_at.clone()]);
         let Some(count) = body.len() else {
             return FastMap::default();
         };
@@ -109,7 +111,7 @@ impl LazyRecords {
 
     /// Whether some file has `fingerprint`.
     pub fn has(&self, fingerprint: &Digest16) -> bool {
-        let sorted = &self.body[self.split..];
+        let sorted = &self.data[self.fingerprints_at.clone()];
         let n = sorted.len() / 16;
         let at = |i: usize| &sorted[i * 16..i * 16 + 16];
         let (mut low, mut high) = (0, n);
@@ -338,18 +340,19 @@ fn read_records(path: &Path) -> Result<LazyRecords, String> {
     };
     let identity = identity().ok_or("the program cannot identify itself")?;
     let body = checked_body(&data, identity)?;
+    let start = body.as_ptr() as usize - data.as_ptr() as usize;
     let mut reader = Reader::new(body);
     let len = reader.len().ok_or("corrupt")?;
-    let split = body.len() - reader.remaining() + len;
-    if (body.len() - split) % 16 != 0 {
+    let records_start = start + body.len() - reader.remaining();
+    let fingerprints_start = records_start + len;
+    let end = start + body.len();
+    if (end - fingerprints_start) % 16 != 0 {
         return Err("corrupt".into());
     }
-    let mut body = body.to_vec();
-    // The records without their length prefix, then the fingerprints.
-    body.drain(..split - len);
     Ok(LazyRecords {
-        body,
-        split: len,
+        records_at: records_start..fingerprints_start,
+        fingerprints_at: fingerprints_start..end,
+        data,
         records: std::sync::OnceLock::new(),
     })
 }

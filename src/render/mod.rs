@@ -213,11 +213,13 @@ pub fn render(
         })?);
     }
     let path = "assets/search-index.js";
+    let search_started = std::time::Instant::now();
     records.push(file(
         path,
         fingerprints.search_index(path, assessment),
         &|| Ok(site.search_index_js().into_bytes()),
     )?);
+    crate::timing::record("render: search index", search_started.elapsed());
     records.push(page(
         "dashboard.html",
         "index.html",
@@ -362,20 +364,31 @@ pub fn json_array<T: Serialize + Sync>(items: &[T]) -> String {
 }
 
 /// Appends `json` with `<`, U+2028 and U+2029 written as JSON escapes, in
-/// one pass.
+/// one pass (`<` and the first byte of both line separators, 0xE2, are
+/// found with memchr).
 pub fn push_js_escaped(out: &mut String, json: &str) {
-    let mut rest = json;
-    while let Some(at) = rest.find(['<', '\u{2028}', '\u{2029}']) {
-        out.push_str(&rest[..at]);
-        let c = rest[at..].chars().next().expect("found a char");
-        out.push_str(match c {
-            '<' => "\\u003c",
-            '\u{2028}' => "\\u2028",
-            _ => "\\u2029",
-        });
-        rest = &rest[at + c.len_utf8()..];
+    let bytes = json.as_bytes();
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(found) = memchr::memchr2(b'<', 0xe2, &bytes[from..]) {
+        let at = from + found;
+        let escape = match &bytes[at..] {
+            [b'<', ..] => Some(("\\u003c", 1)),
+            [0xe2, 0x80, 0xa8, ..] => Some(("\\u2028", 3)),
+            [0xe2, 0x80, 0xa9, ..] => Some(("\\u2029", 3)),
+            _ => None,
+        };
+        match escape {
+            Some((text, len)) => {
+                out.push_str(&json[copied..at]);
+                out.push_str(text);
+                copied = at + len;
+                from = copied;
+            }
+            None => from = at + 1,
+        }
     }
-    out.push_str(rest);
+    out.push_str(&json[copied..]);
 }
 
 /// Fails when a reused file is not what rendering it now gives: a
@@ -457,7 +470,7 @@ mod tests {
 
     #[test]
     fn js_escaping_matches_replace() {
-        let json = "a<b\u{2028}c\u{2029}d<<é";
+        let json = "a<b\u{2028}c\u{2029}d<<é\u{2020}\u{20ac}<";
         let mut out = String::new();
         super::push_js_escaped(&mut out, json);
         let expected = json

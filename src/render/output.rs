@@ -328,14 +328,16 @@ impl Output {
             .iter()
             .filter(|(path, _)| self.existing.contains_key(path))
             .count();
-        let leftovers = self.existing.len() - replaced;
+        // The manifest is written after this, over the one in the way.
+        let manifest = usize::from(self.existing.contains_key(crate::render::MANIFEST));
+        let leftovers = self.existing.len() - replaced - manifest;
         let produced: FastSet<&str> = if leftovers > 0 {
             records.iter().map(|(p, _)| p.as_str()).collect()
         } else {
             FastSet::default()
         };
         for path in self.existing.keys().filter(|_| leftovers > 0) {
-            if !produced.contains(path.as_str()) {
+            if !produced.contains(path.as_str()) && path != crate::render::MANIFEST {
                 let full = self.root.join(path);
                 match std::fs::remove_file(&full) {
                     Err(e) if e.kind() != io::ErrorKind::NotFound => {
