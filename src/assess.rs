@@ -367,7 +367,7 @@ fn acknowledgements(workspace: &Workspace) -> Vec<PolicyAcknowledgement> {
             people: named,
             versions,
             ..
-        } = &item.details
+        } = &*item.details
         else {
             continue;
         };

@@ -76,6 +76,9 @@ pub struct Config {
     pub sources: Sources,
     pub audiences: BTreeMap<String, Audience>,
     pub signing_key: Option<PathBuf>,
+    /// A digest of the text this was read from: with the catalog, it
+    /// determines everything above (for the page cache's fingerprints).
+    pub source_digest: crate::cache::Digest16,
 }
 
 #[derive(Debug, Clone)]
@@ -457,6 +460,7 @@ impl Validator<'_> {
             sources: raw.sources,
             audiences,
             signing_key: raw.signing.map(|s| s.key),
+            source_digest: crate::cache::digest16(self.text.as_bytes()),
         }
     }
 

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::assess::Assessment;
 use crate::cache::pages::{PageCache, Working};
 use crate::render::{
-    self, Manifest, ManifestEntry, Output, Previous, RenderOptions, Rendered, Templates, MANIFEST,
+    self, Manifest, ManifestEntry, ManifestHead, Output, Previous, RenderOptions, Rendered,
+    Templates, MANIFEST,
 };
 
 pub const PUBLISHED: &str = "published.json";
@@ -107,20 +108,94 @@ impl std::fmt::Display for PublishedPeriodChanged {
 
 impl std::error::Error for PublishedPeriodChanged {}
 
+/// A build's temporary folder, made ready (the previous version taken
+/// from the page cache and checked) while the workspace loads.
+pub struct Prepared {
+    site: PathBuf,
+    period: String,
+    temporary: PathBuf,
+    pages: Option<PageCache>,
+    working: Working,
+    /// Whether the site folder was created for this build.
+    created_site: bool,
+}
+
+/// The site folder `options` name for the workspace at `root`.
+pub fn site_dir(root: &Path, options: &BuildOptions) -> PathBuf {
+    options.out.clone().unwrap_or_else(|| root.join("site"))
+}
+
+/// Makes `<site>/.tmp-<period>-<pid>` ready for a build of `period`: removes
+/// what killed builds left, and takes the page cache's spare folder.
+pub fn prepare(site: &Path, period: &str, cache: bool) -> anyhow::Result<Prepared> {
+    let created_site = !site.exists();
+    std::fs::create_dir_all(site).with_context(|| format!("cannot create {}", site.display()))?;
+    remove_stale_temporaries(site, period);
+    let temporary = site.join(format!(".tmp-{period}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&temporary);
+    let mut pages = cache.then(|| PageCache::open(site, period));
+    let working = match pages.as_mut() {
+        Some(pages) => pages
+            .take_spare(&temporary)
+            .with_context(|| format!("cannot create {}", temporary.display()))?,
+        None => {
+            std::fs::create_dir_all(&temporary)
+                .with_context(|| format!("cannot create {}", temporary.display()))?;
+            Working::default()
+        }
+    };
+    Ok(Prepared {
+        site: site.to_path_buf(),
+        period: period.to_string(),
+        temporary,
+        pages,
+        working,
+        created_site,
+    })
+}
+
+impl Prepared {
+    /// Gives the folder back to the page cache, for a build that does not
+    /// go ahead.
+    pub fn abandon(self) {
+        match &self.pages {
+            Some(pages) if !self.working.existing.is_empty() => pages.put_back(&self.temporary),
+            _ => {
+                let _ = std::fs::remove_dir_all(&self.temporary);
+            }
+        }
+        if self.created_site {
+            // Only if nothing else is in it.
+            let _ = std::fs::remove_dir(&self.site);
+        }
+    }
+}
+
 /// Renders `assessment` into `<site>/<period>/` and refreshes the version
-/// index.
-pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Result<BuildOutcome> {
+/// index. `prepared` is the folder [`prepare`] made ready, when the caller
+/// did that early; it is made here otherwise.
+pub fn build(
+    assessment: &Assessment<'_>,
+    options: &BuildOptions,
+    prepared: Option<Prepared>,
+) -> anyhow::Result<BuildOutcome> {
     let workspace = assessment.workspace;
-    let site = options
-        .out
-        .clone()
-        .unwrap_or_else(|| workspace.root.join("site"));
+    let site = site_dir(&workspace.root, options);
     let period = &assessment.config.period.name;
     let period_dir = site.join(period);
-    std::fs::create_dir_all(&site).with_context(|| format!("cannot create {}", site.display()))?;
-    remove_stale_temporaries(&site, period);
+    let prepared = match prepared {
+        Some(p) if p.site == site && &p.period == period => p,
+        other => {
+            if let Some(other) = other {
+                other.abandon();
+            }
+            crate::timing::time("site: take the spare folder", || {
+                prepare(&site, period, options.cache)
+            })?
+        }
+    };
 
-    let templates = Templates::load(&workspace.root)?;
+    let templates = crate::timing::time("site: templates", || Templates::load(&workspace.root))?;
     let published = read_published(&period_dir)?;
     let now = crate::build_time();
 
@@ -135,15 +210,16 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
         options_for_render.built_at = now;
     }
 
-    let temporary = site.join(format!(".tmp-{period}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&temporary);
-    let mut pages = options.cache.then(|| PageCache::open(&site, period));
+    let Prepared {
+        temporary,
+        mut pages,
+        working,
+        ..
+    } = prepared;
     for note in pages.iter().flat_map(|p| p.notes.iter()) {
         crate::timing::note(note.clone());
     }
-    let output = crate::timing::time("site: take the spare folder", || {
-        prepare(&temporary, &period_dir, pages.as_mut())
-    })?;
+    let output = output_for(&temporary, &period_dir, pages.as_mut(), working);
     let result = (|| -> anyhow::Result<(BuildOutcome, Rendered)> {
         let mut rendered = render::render(assessment, &templates, output, &options_for_render)?;
         let mut manifest_sha256 = rendered.manifest_sha256.clone();
@@ -158,7 +234,7 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
                 state = BuildState::Unchanged;
             } else {
                 let old = read_manifest(&period_dir)?;
-                let changes = diff(&old.files, &rendered.manifest.files);
+                let changes = diff(&old.files, &rendered.files());
                 if !options.force {
                     return Err(PublishedPeriodChanged {
                         period: period.clone(),
@@ -206,16 +282,15 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
                 },
             )?;
         }
-        let manifest = &rendered.manifest;
-        let pages = manifest
-            .files
+        let pages = rendered
+            .records
             .iter()
-            .filter(|f| f.path.ends_with(".html"))
+            .filter(|(path, _)| path.ends_with(".html"))
             .count();
         Ok((
             BuildOutcome {
                 period_dir: period_dir.clone(),
-                files: manifest.files.len(),
+                files: rendered.records.len(),
                 pages,
                 manifest_sha256,
                 state,
@@ -237,23 +312,21 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
     crate::timing::time("site: version index", || {
         write_version_index(&site, &assessment.config.organization.name, &templates)
     })?;
+    crate::timing::time("site: drop", || drop((pages, templates)));
     Ok(outcome)
 }
 
-/// The output of a build in `temporary`: the spare of the page cache when
-/// there is one (linking unchanged files from `period_dir`), else a new
-/// folder.
-fn prepare(
+/// The output of a build in `temporary`, which holds `working`, linking
+/// unchanged files from `period_dir` when the page cache has its records.
+fn output_for(
     temporary: &Path,
     period_dir: &Path,
     pages: Option<&mut PageCache>,
-) -> anyhow::Result<Output> {
+    working: Working,
+) -> Output {
     let Some(pages) = pages else {
-        return Output::new(temporary);
+        return Output::reusing(temporary, working, None);
     };
-    let working = pages
-        .take_spare(temporary)
-        .with_context(|| format!("cannot create {}", temporary.display()))?;
     let previous = pages
         .live
         .take()
@@ -262,7 +335,7 @@ fn prepare(
             dir: period_dir.to_path_buf(),
             records,
         });
-    Ok(Output::reusing(temporary, working, previous))
+    Output::reusing(temporary, working, previous)
 }
 
 /// Swaps the finished `temporary` in as `period_dir` (unless nothing
@@ -291,20 +364,21 @@ fn put_in_place(
         };
     }
     if let Some(pages) = pages {
-        pages.forget_live();
+        pages.retire_live();
     }
     let retired = swap_into_place(temporary, period_dir)?;
-    let Some(pages) = pages else {
-        return match retired {
-            Some(old) => std::fs::remove_dir_all(&old)
-                .with_context(|| format!("cannot remove {}", old.display())),
-            None => Ok(()),
-        };
+    if let Some(pages) = pages {
+        note(pages.save_live(&rendered.records));
+    }
+    let Some(old) = retired else {
+        return Ok(());
     };
-    note(pages.save_live(&rendered.records));
-    if let Some(old) = retired {
-        let records = rendered.previous.map(|p| p.records);
-        note(pages.keep_spare(&old, records.as_ref()));
+    match pages {
+        // The retired folder is what the live records described.
+        Some(pages) if rendered.previous.is_some() => note(pages.keep_spare(&old, None)),
+        // Nothing describes it: it goes, now that the new one is in place.
+        _ => std::fs::remove_dir_all(&old)
+            .with_context(|| format!("cannot remove {}", old.display()))?,
     }
     Ok(())
 }
@@ -467,7 +541,7 @@ pub fn write_version_index(
         if name.starts_with('.') || !entry.path().join(MANIFEST).is_file() {
             continue;
         }
-        let manifest = read_manifest(&entry.path())?;
+        let manifest = ManifestHead::read(&entry.path().join(MANIFEST))?;
         let published = read_published(&entry.path())?;
         versions.push(Version {
             href: format!("{}/index.html", crate::render::href(&name)),

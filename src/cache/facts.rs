@@ -131,16 +131,63 @@ record!(FormatProblem {
     line,
     message
 });
-record!(Facts {
-    kind,
-    sha256,
-    size,
-    summary,
-    details,
-    observed_at,
-    problem,
-    front_matter,
-});
+/// Facts are encoded with their details last, length-prefixed, so that a
+/// reader can take everything else and leave the details for later.
+impl Codec for Facts {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let Facts {
+            kind,
+            sha256,
+            size,
+            summary,
+            details,
+            observed_at,
+            problem,
+            front_matter,
+        } = self;
+        kind.encode(out);
+        sha256.encode(out);
+        size.encode(out);
+        summary.encode(out);
+        observed_at.encode(out);
+        problem.encode(out);
+        front_matter.encode(out);
+        let mut encoded = Vec::new();
+        details.encode(&mut encoded);
+        super::codec::put_bytes(out, &encoded);
+    }
+
+    fn decode(input: &mut Reader<'_>) -> Option<Self> {
+        let (mut facts, details) = decode_without_details(input)?;
+        facts.details = Details::decode(&mut Reader::new(details))?;
+        Some(facts)
+    }
+}
+
+/// Everything but the details (left as [`Details::None`]), and the bytes
+/// of the details.
+pub fn decode_without_details<'a>(input: &mut Reader<'a>) -> Option<(Facts, &'a [u8])> {
+    let facts = Facts {
+        kind: Codec::decode(input)?,
+        sha256: Codec::decode(input)?,
+        size: Codec::decode(input)?,
+        summary: Codec::decode(input)?,
+        details: Details::None,
+        observed_at: Codec::decode(input)?,
+        problem: Codec::decode(input)?,
+        front_matter: Codec::decode(input)?,
+    };
+    let len = input.len()?;
+    Some((facts, input.take(len)?))
+}
+
+/// Decodes details stored by [`Facts::encode`] (see
+/// [`decode_without_details`]).
+pub fn decode_details(bytes: &[u8]) -> Option<Details> {
+    let mut reader = Reader::new(bytes);
+    let details = Details::decode(&mut reader)?;
+    reader.is_empty().then_some(details)
+}
 
 impl Codec for Summary {
     fn encode(&self, out: &mut Vec<u8>) {

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use chrono::Days;
 use minijinja::Value;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::markdown;
@@ -46,10 +47,14 @@ const RELATED_SHOWN: usize = 10;
 
 /// An href for a `/`-separated path relative to the period folder.
 pub fn href(path: &str) -> String {
-    path.split('/')
-        .map(|segment| utf8_percent_encode(segment, SEGMENT).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut href = String::with_capacity(path.len() + 8);
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            href.push('/');
+        }
+        href.extend(utf8_percent_encode(segment, SEGMENT));
+    }
+    href
 }
 
 /// `../` once per folder of `path`.
@@ -918,8 +923,8 @@ impl<'a> Site<'a> {
                 control.description.clone(),
             ]);
         }
-        for (i, p) in a.workspace.policies.iter().enumerate() {
-            entries.push([
+        entries.par_extend(a.workspace.policies.par_iter().enumerate().map(|(i, p)| {
+            [
                 "policy".into(),
                 p.title.clone(),
                 href(&self.policy_path(i)),
@@ -929,10 +934,10 @@ impl<'a> Site<'a> {
                     p.description.as_deref().unwrap_or(""),
                     markdown::to_text(&p.body)
                 ),
-            ]);
-        }
-        for (i, e) in a.workspace.evidence.iter().enumerate() {
-            entries.push([
+            ]
+        }));
+        entries.par_extend(a.workspace.evidence.par_iter().enumerate().map(|(i, e)| {
+            [
                 "evidence".into(),
                 e.title.clone().unwrap_or_else(|| e.path.clone()),
                 href(&self.evidence_path(i)),
@@ -942,16 +947,16 @@ impl<'a> Site<'a> {
                     e.kind.label(),
                     e.description.as_deref().unwrap_or("")
                 ),
-            ]);
-        }
-        let json = serde_json::to_string(&entries).expect("strings serialize");
+            ]
+        }));
+        let json = super::json_array(&entries);
         // `</script>` cannot occur in a separate file's JSON, but `<!--` and
         // line separators are escaped anyway so the file is safe as JS.
-        let json = json
-            .replace('<', "\\u003c")
-            .replace('\u{2028}', "\\u2028")
-            .replace('\u{2029}', "\\u2029");
-        format!("window.AUDITBOOK_INDEX = {json};\n")
+        let mut js = String::with_capacity(json.len() + 64);
+        js.push_str("window.AUDITBOOK_INDEX = ");
+        super::push_js_escaped(&mut js, &json);
+        js.push_str(";\n");
+        js
     }
 }
 

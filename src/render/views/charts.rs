@@ -1383,7 +1383,7 @@ impl Site<'_> {
         for &index in &metric_files {
             let item = &workspace.evidence[index];
             let (Summary::Metrics { metrics }, Details::Metrics { series, .. }) =
-                (&item.summary, &item.details)
+                (&item.summary, &*item.details)
             else {
                 continue;
             };

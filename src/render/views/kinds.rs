@@ -189,7 +189,7 @@ impl<'a> Site<'a> {
     /// The view of evidence item `index`'s kind, if it has one.
     pub(super) fn kind_view(&self, index: usize) -> Option<KindView<'a>> {
         let item = &self.a.workspace.evidence[index];
-        let view = match (&item.summary, &item.details) {
+        let view = match (&item.summary, &*item.details) {
             (
                 Summary::Findings {
                     findings,
