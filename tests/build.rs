@@ -230,7 +230,7 @@ fn xss_in_policies_titles_file_names_and_evidence_renders_inert() {
     let quoted = Regex::new(r#""[^"]*""#).unwrap();
     let handler = Regex::new(r"\son[a-z]+\s*=").unwrap();
     let own_script = Regex::new(
-        r#"<script src="(\.\.(/|&#x2f;))*assets(/|&#x2f;)(search-index|app)\.js" defer></script>"#,
+        r#"<script src="(\.\.(/|&#x2f;))*(assets(/|&#x2f;)(search-index|app)|periods)\.js" defer></script>"#,
     )
     .unwrap();
     for (path, bytes) in tree(&sandbox.path().join("site")) {

@@ -109,6 +109,9 @@ pub struct Fingerprints {
     schedules: Digest16,
     /// Everything: for pages that summarise the whole workspace.
     world: Digest16,
+    /// The previous period's folder and model, for the pages that compare
+    /// with it.
+    previous: Digest16,
 }
 
 impl Fingerprints {
@@ -126,8 +129,21 @@ impl Fingerprints {
             built_at,
             draft,
             notice,
+            previous: before,
         } = options;
         site.debug(&(built_at, draft, notice));
+        let mut previous = Hasher::new("previous period");
+        if let Some(before) = before {
+            // The model file's sha256 stands for the model read from it.
+            let crate::render::PreviousPeriod {
+                folder,
+                model: _,
+                sha256,
+            } = before;
+            previous.str(folder);
+            previous.str(sha256);
+        }
+        let previous = previous.finish();
         site.debug(a.config);
         site.debug(&workspace.catalog.frameworks());
         site.debug(workspace.catalog.crosswalk());
@@ -205,6 +221,7 @@ impl Fingerprints {
             status,
             schedules,
             world,
+            previous,
         }
     }
 
@@ -224,6 +241,22 @@ impl Fingerprints {
     pub fn dashboard(&self, path: &str) -> Digest16 {
         let mut h = self.page("dashboard", path);
         h.digest(&self.world);
+        h.digest(&self.previous);
+        h.finish()
+    }
+
+    /// `model.json`: everything the model holds is in the world digest.
+    pub fn model(&self, path: &str) -> Digest16 {
+        let mut h = self.page("model", path);
+        h.digest(&self.world);
+        h.finish()
+    }
+
+    /// The changes page: this period's model against the previous one.
+    pub fn changes(&self, path: &str) -> Digest16 {
+        let mut h = self.page("changes", path);
+        h.digest(&self.world);
+        h.digest(&self.previous);
         h.finish()
     }
 

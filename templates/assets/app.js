@@ -1,6 +1,56 @@
 // auditbook portal: search over the prebuilt index, entirely offline.
 // The index (assets/search-index.js) is loaded on first use, as a script
 // rather than fetched, because fetch() does not work from file://.
+// Also the menu of this page in the other periods, from ../periods.js,
+// which every build rewrites: published pages never change, yet learn of
+// newer periods through it.
+(function () {
+  "use strict";
+  var nav = document.getElementById("other-periods");
+  var data = window.AUDITBOOK_PERIODS;
+  if (!nav || !data || !data.periods || !data.pages) return;
+  var body = document.body;
+  var root = body.getAttribute("data-root") || "";
+  var here = body.getAttribute("data-period");
+  var page = body.getAttribute("data-page");
+  var at = data.pages.indexOf(page);
+  var mine = -1;
+  data.periods.forEach(function (p, i) { if (p.name === here) mine = i; });
+
+  function holds(period) {
+    if (at < 0) return false;
+    return period.has.some(function (run) { return at >= run[0] && at < run[0] + run[1]; });
+  }
+  function href(path) {
+    return path.split("/").map(encodeURIComponent).join("/");
+  }
+
+  var label = document.createElement("span");
+  label.className = "label";
+  label.textContent = "This page in other periods:";
+  nav.appendChild(label);
+  var shown = 0;
+  data.periods.forEach(function (period, i) {
+    if (period.name === here) return;
+    var has = holds(period);
+    var a = document.createElement("a");
+    a.href = root + "../" + encodeURIComponent(period.name) + "/" + (has ? href(page) : "index.html");
+    a.setAttribute("data-period", period.name);
+    a.textContent = period.name + (period.published ? "" : " (draft)");
+    if (!has) {
+      a.className = "absent";
+      a.textContent += ": not in that period, its dashboard";
+    }
+    if (mine >= 0 && i < mine) {
+      a.className = (a.className + " newer").trim();
+      a.setAttribute("title", "A newer period than " + here);
+    }
+    nav.appendChild(a);
+    shown++;
+  });
+  if (shown) nav.hidden = false;
+})();
+
 (function () {
   "use strict";
   var input = document.getElementById("search-input");
