@@ -8,6 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use support::site::{change_for_2027, published_2026, run_ok};
 use support::Sandbox;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -151,6 +152,33 @@ fn policy_payloads_run_no_script_in_the_browser() {
             "policies/xss.html=<script>alert('title')</script>",
             "--expect",
             "policies/xss.html=<img src=x onerror=alert(1)>",
+        ],
+    );
+}
+
+#[test]
+fn a_page_offers_itself_in_the_other_period_from_file_urls() {
+    require_browser();
+    // 2026 is published before 2027 exists: its pages learn of 2027 only
+    // through site/periods.js.
+    let sandbox = published_2026();
+    change_for_2027(&sandbox);
+    run_ok(&sandbox, &["build"]);
+    let site = sandbox.path().join("site");
+    node(
+        "periods.mjs",
+        &[
+            utf8(&site),
+            "2026",
+            "2027",
+            "--page",
+            "index.html",
+            "--page",
+            "policies/access.html",
+            "--page",
+            "controls/soc2/CC7.1.html",
+            "--only-newer",
+            "policies/new.html",
         ],
     );
 }

@@ -2,8 +2,11 @@
 //! the assessment. Templates only lay out; every fact is computed here.
 //!
 //! Every page gets `root` (the relative path from the page to the period
-//! folder, e.g. `../../`), `site` (organization, period, build stamp,
-//! navigation) and `page` (the view below for its template).
+//! folder, e.g. `../../`), `path` (the page's path in the period folder),
+//! `site` (organization, period, build stamp, navigation) and `page` (the
+//! view below for its template).
+//!
+//! The changes page is built in [`changes`].
 //!
 //! The dashboard's charts are built in [`charts`]; each evidence kind's
 //! view on its page in [`kinds`].

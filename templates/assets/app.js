@@ -36,14 +36,17 @@
     var a = document.createElement("a");
     a.href = root + "../" + encodeURIComponent(period.name) + "/" + (has ? href(page) : "index.html");
     a.setAttribute("data-period", period.name);
-    a.textContent = period.name + (period.published ? "" : " (draft)");
-    if (!has) {
-      a.className = "absent";
-      a.textContent += ": not in that period, its dashboard";
-    }
+    // Said in words, not only by style.
+    var notes = [];
+    if (!period.published) notes.push("draft");
     if (mine >= 0 && i < mine) {
-      a.className = (a.className + " newer").trim();
-      a.setAttribute("title", "A newer period than " + here);
+      notes.push("newer");
+      a.className = "newer";
+    }
+    a.textContent = period.name + (notes.length ? " (" + notes.join(", ") + ")" : "");
+    if (!has) {
+      a.className = (a.className + " absent").trim();
+      a.textContent += ": not in that period, its dashboard";
     }
     nav.appendChild(a);
     shown++;

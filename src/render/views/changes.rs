@@ -1,4 +1,4 @@
-//! The "changes since <previous period>" page: this period's model against
+//! The "changes since `<previous period>`" page: this period's model against
 //! the model the previous period's folder holds. Policies added, removed
 //! or changed (facts, and a line diff of the text), control status changes,
 //! evidence counts per control, and evidence files added, removed or
