@@ -574,9 +574,15 @@ pub fn write_version_index(
 }
 
 /// `window.AUDITBOOK_PERIODS = {"pages": [...], "periods": [...]}`: every
-/// page path of any period once (sorted), and per period, newest first, its
-/// name, state and the pages it holds as `[first, count]` runs of indices
-/// into `pages` (periods share most pages, so the runs are few).
+/// page path of any period once, sorted and front-coded (`"<n>|<rest>"`:
+/// the first n characters of the path before it, then `rest`, which keeps
+/// the file a fraction of the paths' size), and per period, newest first,
+/// its name, state and the pages it holds as `[first, count]` runs of
+/// indices into `pages` (periods share most pages, so the runs are few).
+///
+/// Published pages read this file with the `app.js` they were published
+/// with, for ever: its format is a contract. Change it only by adding
+/// fields, or raise `format` and keep writing what format 1 readers need.
 fn periods_js(versions: &[Version]) -> String {
     #[derive(Serialize)]
     struct Period<'a> {
@@ -586,7 +592,8 @@ fn periods_js(versions: &[Version]) -> String {
     }
     #[derive(Serialize)]
     struct Periods<'a> {
-        pages: Vec<&'a str>,
+        format: u32,
+        pages: Vec<String>,
         periods: Vec<Period<'a>>,
     }
     let mut pages: Vec<&str> = versions
@@ -615,11 +622,85 @@ fn periods_js(versions: &[Version]) -> String {
             }
         })
         .collect();
-    let json = serde_json::to_string(&Periods { pages, periods }).expect("strings serialize");
+    let mut coded = Vec::with_capacity(pages.len());
+    let mut before = "";
+    for page in &pages {
+        // Counted in UTF-16 units: JavaScript slices strings by them.
+        let mut shared = 0;
+        let mut units = 0;
+        for ((i, a), b) in page.char_indices().zip(before.chars()) {
+            if a != b {
+                break;
+            }
+            shared = i + a.len_utf8();
+            units += a.len_utf16();
+        }
+        coded.push(format!("{units}|{}", &page[shared..]));
+        before = page;
+    }
+    let json = serde_json::to_string(&Periods {
+        format: 1,
+        pages: coded,
+        periods,
+    })
+    .expect("strings serialize");
     // Safe as a script whatever the names hold (see the search index).
     let json = json
         .replace('<', "\\u003c")
         .replace('\u{2028}', "\\u2028")
         .replace('\u{2029}', "\\u2029");
     format!("window.AUDITBOOK_PERIODS = {json};\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(name: &str, start: &str, published: bool, pages: &[&str]) -> Version {
+        Version {
+            name: name.to_string(),
+            href: String::new(),
+            built_at: String::new(),
+            start: start.to_string(),
+            published,
+            published_at: None,
+            republished: 0,
+            pages: pages.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    /// The format every published page's `app.js` reads: pinned.
+    #[test]
+    fn periods_js_is_front_coded_with_runs_per_period() {
+        let versions = [
+            version(
+                "2027",
+                "2027-01-01",
+                false,
+                &[
+                    "changes.html",
+                    "evidence/ü/a b.html",
+                    "evidence/ü/a c.html",
+                    "index.html",
+                ],
+            ),
+            version(
+                "2026",
+                "2026-01-01",
+                true,
+                &["evidence/ü/a b.html", "index.html", "policies/<x>.html"],
+            ),
+        ];
+        assert_eq!(
+            periods_js(&versions),
+            concat!(
+                r#"window.AUDITBOOK_PERIODS = {"format":1,"pages":["0|changes.html","0|evidence/ü/a b.html","#,
+                // "evidence/ü/a " is 13 UTF-16 units (14 bytes).
+                r#""13|c.html","0|index.html","0|policies/\u003cx>.html"],"periods":["#,
+                r#"{"name":"2027","published":false,"has":[[0,4]]},"#,
+                r#"{"name":"2026","published":true,"has":[[1,1],[3,2]]}]};"#,
+                "\n"
+            )
+        );
+    }
 }

@@ -8,7 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::site::{change_for_2027, published_2026, run_ok};
+use support::site::{change_for_2027, published_2026, run_ok, NON_ASCII};
 use support::Sandbox;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -177,6 +177,9 @@ fn a_page_offers_itself_in_the_other_period_from_file_urls() {
             "policies/access.html",
             "--page",
             "controls/soc2/CC7.1.html",
+            "--page",
+            // Evidence pages are named after their file.
+            &format!("{NON_ASCII}.html"),
             "--only-newer",
             "policies/new.html",
         ],

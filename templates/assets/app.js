@@ -8,12 +8,23 @@
   "use strict";
   var nav = document.getElementById("other-periods");
   var data = window.AUDITBOOK_PERIODS;
-  if (!nav || !data || !data.periods || !data.pages) return;
+  // Format 1 (see periods_js in src/site.rs): later builds keep writing
+  // what this reads, since published pages keep this script for ever.
+  if (!nav || !data || data.format !== 1 || !data.periods || !data.pages) return;
   var body = document.body;
   var root = body.getAttribute("data-root") || "";
   var here = body.getAttribute("data-period");
   var page = body.getAttribute("data-page");
-  var at = data.pages.indexOf(page);
+  // The paths are front-coded: "<n>|<rest>" is the first n characters of
+  // the path before, then rest.
+  var at = -1;
+  var previous = "";
+  for (var n = 0; n < data.pages.length && at < 0; n++) {
+    var coded = data.pages[n];
+    var bar = coded.indexOf("|");
+    previous = previous.slice(0, Number(coded.slice(0, bar))) + coded.slice(bar + 1);
+    if (previous === page) at = n;
+  }
   var mine = -1;
   data.periods.forEach(function (p, i) { if (p.name === here) mine = i; });
 

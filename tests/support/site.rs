@@ -159,10 +159,21 @@ pub fn run_ok(sandbox: &Sandbox, args: &[&str]) {
     );
 }
 
+/// An evidence file with a name beyond ASCII, and a space.
+pub const NON_ASCII: &str = "evidence/misc/prüfung ✓ 2026.txt";
+/// The file whose page comes just before [`NON_ASCII`]'s.
+const NON_ASCII_BEFORE: &str = "evidence/misc/prüfung ✓ 2025.txt";
+
 /// The `valid` fixture with the long access policy, published as 2026.
 pub fn published_2026() -> Sandbox {
     let sandbox = Sandbox::fixture("valid");
     sandbox.write("policies/access.md", ACCESS_2026);
+    // Pages whose paths need escaping and share a prefix beyond ASCII
+    // with the page before them, in both periods.
+    for path in [NON_ASCII_BEFORE, NON_ASCII] {
+        sandbox.write(path, "Restore test passed.\n");
+        sandbox.write(&format!("{path}.meta.yaml"), "controls: [A.8.13]\n");
+    }
     run_ok(&sandbox, &["publish"]);
     sandbox
 }
