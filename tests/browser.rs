@@ -165,6 +165,8 @@ fn a_page_offers_itself_in_the_other_period_from_file_urls() {
     change_for_2027(&sandbox);
     run_ok(&sandbox, &["build"]);
     let site = sandbox.path().join("site");
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-screenshots/changes.png");
+    let _ = std::fs::remove_file(&shot);
     node(
         "periods.mjs",
         &[
@@ -182,6 +184,14 @@ fn a_page_offers_itself_in_the_other_period_from_file_urls() {
             &format!("{NON_ASCII}.html"),
             "--only-newer",
             "policies/new.html",
+            "--screenshot",
+            utf8(&shot),
         ],
+    );
+    let (width, height) = png_size(&shot);
+    assert_eq!(width, 1280);
+    assert!(
+        (600..=1600).contains(&height),
+        "changes.png is {height} high"
     );
 }

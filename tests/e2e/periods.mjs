@@ -2,7 +2,7 @@
 // The same page in other periods, from file://, in headless Chromium.
 //
 //   node tests/e2e/periods.mjs <site-dir> <older> <newer>
-//        --page PATH [--page PATH …] [--only-newer PATH …]
+//        --page PATH [--page PATH …] [--only-newer PATH …] [--screenshot FILE]
 //
 // For each PATH (relative to a period folder), opens <site>/<older>/PATH,
 // finds the menu of other periods that app.js builds from ../periods.js,
@@ -10,12 +10,14 @@
 // follows the link back to <older>. The older page was built before the
 // newer period existed: it learns of it only through periods.js. For each
 // --only-newer PATH (a page the older period lacks), checks that the link
-// to <older> is marked absent and leads to its dashboard. Fails on any
+// to <older> is marked absent and leads to its dashboard. Then follows
+// the <newer> dashboard's link to its "Changes since <older>" page and
+// saves it as FILE (1280 wide, at most 1600 high). Fails on any
 // console error or warning, uncaught exception, dialog, failed load or
 // request that is not a file: URL.
 
-import { existsSync } from "node:fs";
-import { resolve, sep } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -26,6 +28,7 @@ const { values: flags, positionals } = parseArgs({
   options: {
     page: { type: "string", multiple: true, default: [] },
     "only-newer": { type: "string", multiple: true, default: [] },
+    screenshot: { type: "string" },
   },
 });
 
@@ -98,6 +101,28 @@ await main("periods e2e", async () => {
       watch.assertClean(`from ${newer}/${path} to ${older}`);
       console.log(`${newer}/${path} -> ${older}/index.html (absent in ${older})`);
     }
+    // The newer dashboard links its changes page.
+    await open(page, `${newer}/index.html`);
+    await follow(page, page.locator('main a[href="changes.html"]'), `the changes since ${older}`);
+    check(sitePath(page.url()) === `${newer}/changes.html`, `the dashboard's link led to ${sitePath(page.url())}`);
+    const heading = (await page.locator("main h1").innerText()).trim();
+    check(heading === `Changes since ${older}`, `the changes page's heading is "${heading}"`);
+    if (flags.screenshot) {
+      const file = resolve(flags.screenshot);
+      mkdirSync(dirname(file), { recursive: true });
+      await page.evaluate(() => document.fonts.ready);
+      const height = await page.evaluate(() => document.documentElement.scrollHeight);
+      await page.screenshot({
+        path: file,
+        fullPage: true,
+        clip: { x: 0, y: 0, width: 1280, height: Math.min(height, 1600) },
+        animations: "disabled",
+        caret: "hide",
+      });
+      console.log(`saved ${file}`);
+    }
+    watch.assertClean("on the changes page");
+
     check(
       watch.requests.some((url) => url.endsWith("/periods.js")),
       "the pages never loaded periods.js",
