@@ -408,6 +408,79 @@ fn diff<'m>(old: &'m str, new: &'m str) -> (Vec<Hunk<'m>>, usize, usize, usize) 
 mod tests {
     use super::*;
 
+    fn control(id: &str, status: &str, evidence: usize) -> ControlModel {
+        ControlModel {
+            framework: "soc2".into(),
+            id: id.into(),
+            title: format!("Control {id}"),
+            status: status.into(),
+            evidence,
+            policies: 1,
+            page: format!("controls/soc2/{id}.html"),
+        }
+    }
+
+    fn model(period: &str, controls: Vec<ControlModel>) -> Model {
+        Model {
+            format: crate::render::model::FORMAT,
+            period: period.into(),
+            start: format!("{period}-01-01"),
+            end: format!("{period}-12-31"),
+            policies: Vec::new(),
+            controls,
+            evidence: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn controls_assessed_in_one_period_only_show_as_not_assessed() {
+        let before = model(
+            "2026",
+            vec![control("CC1.1", "covered", 2), control("CC9 9", "stale", 1)],
+        );
+        let after = model(
+            "2027",
+            vec![
+                control("CC1.1", "covered", 3),
+                control("CC2.1", "missing", 0),
+            ],
+        );
+        let changes = Changes::between("2026 h1", &before, &after);
+        let statuses: Vec<_> = changes
+            .statuses
+            .iter()
+            .map(|c| (c.id, c.before, c.after, c.href.as_str()))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("CC2.1", None, Some("missing"), "controls/soc2/CC2.1.html"),
+                (
+                    "CC9 9",
+                    Some("stale"),
+                    None,
+                    "../2026%20h1/controls/soc2/CC9%209.html"
+                ),
+            ]
+        );
+        let counts: Vec<_> = changes
+            .counts
+            .iter()
+            .map(|c| (c.id, c.before, c.after))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("CC1.1", Some(2), Some(3)),
+                ("CC2.1", None, Some(0)),
+                ("CC9 9", Some(1), None)
+            ]
+        );
+        assert_eq!(changes.counts_unchanged, 0);
+        let link = changes.link();
+        assert_eq!((link.policies, link.statuses), (0, 2));
+    }
+
     #[test]
     fn a_diff_marks_inserted_and_deleted_lines_with_numbers() {
         let old = "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n";
