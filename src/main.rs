@@ -64,9 +64,11 @@ enum Command {
         name: Option<String>,
     },
     /// Check the workspace, then render the period's portal into
-    /// site/<period>/ and refresh the version index site/index.html. A
-    /// draft is replaced freely; a published period that would change is
-    /// refused unless --force.
+    /// site/<period>/ (with a page of changes since the newest older period
+    /// in the site, if any) and refresh the version index site/index.html
+    /// and site/periods.js; other periods are left as they are. A draft is
+    /// replaced freely; a published period that would change is refused
+    /// unless --force.
     Build {
         /// The site folder (default: site/ in the workspace).
         #[arg(long, value_name = "DIR")]

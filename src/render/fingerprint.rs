@@ -112,6 +112,9 @@ pub struct Fingerprints {
     schedules: Digest16,
     /// Everything: for pages that summarise the whole workspace.
     world: Digest16,
+    /// The previous period's folder and model, for the pages that compare
+    /// with it.
+    previous: Digest16,
 }
 
 impl Fingerprints {
@@ -129,8 +132,21 @@ impl Fingerprints {
             built_at,
             draft,
             notice,
+            previous: before,
         } = options;
         site.debug(&(built_at, draft, notice));
+        let mut previous = Hasher::new("previous period");
+        if let Some(before) = before {
+            // The model file's sha256 stands for the model read from it.
+            let crate::render::PreviousPeriod {
+                folder,
+                model: _,
+                sha256,
+            } = before;
+            previous.str(folder);
+            previous.str(sha256);
+        }
+        let previous = previous.finish();
         // The configuration by the text it came from: its Debug shows the
         // inner state of compiled globs, which depends on what they matched.
         site.digest(&a.config.source_digest);
@@ -210,6 +226,7 @@ impl Fingerprints {
             status,
             schedules,
             world,
+            previous,
         }
     }
 
@@ -229,6 +246,22 @@ impl Fingerprints {
     pub fn dashboard(&self, path: &str) -> Digest16 {
         let mut h = self.page("dashboard", path);
         h.digest(&self.world);
+        h.digest(&self.previous);
+        h.finish()
+    }
+
+    /// `model.json`: everything the model holds is in the world digest.
+    pub fn model(&self, path: &str) -> Digest16 {
+        let mut h = self.page("model", path);
+        h.digest(&self.world);
+        h.finish()
+    }
+
+    /// The changes page: this period's model against the previous one.
+    pub fn changes(&self, path: &str) -> Digest16 {
+        let mut h = self.page("changes", path);
+        h.digest(&self.world);
+        h.digest(&self.previous);
         h.finish()
     }
 

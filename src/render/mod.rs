@@ -6,10 +6,13 @@
 //! `index.html` (dashboard), `frameworks/<framework>.html`,
 //! `controls/<framework>/<id>.html`, `policies.html`, `policies/<id>.html`,
 //! `evidence.html`, `evidence/<path>.html`, `raw/<path>` (the redacted
-//! file), `assets/`, `manifest.json`.
+//! file), `assets/`, `model.json` (the period's model, read by later
+//! periods), `changes.html` (what changed since the previous period, when
+//! there is one) and `manifest.json`.
 
 mod fingerprint;
 mod markdown;
+mod model;
 mod output;
 mod raw;
 mod templates;
@@ -29,10 +32,11 @@ use crate::assess::Assessment;
 use crate::cache::pages::Record;
 use crate::cache::Digest16;
 use fingerprint::Fingerprints;
+pub use model::{Model, MODEL};
 pub use output::{ManifestEntry, Output, Previous};
 pub use templates::{Templates, ASSETS, TEMPLATES};
 pub use views::href;
-use views::Site;
+use views::{Changes, Site, CHANGES};
 
 /// What a build stamps on every page.
 #[derive(Debug, Clone)]
@@ -43,6 +47,18 @@ pub struct RenderOptions {
     pub draft: bool,
     /// A note shown on every page, e.g. a republication.
     pub notice: Option<String>,
+    /// The period before this one, to show what changed since.
+    pub previous: Option<PreviousPeriod>,
+}
+
+/// The newest period older than the one rendered, as its folder holds it.
+#[derive(Debug, Clone)]
+pub struct PreviousPeriod {
+    /// The name of its folder in the site (its period's name).
+    pub folder: String,
+    pub model: Model,
+    /// sha256 of its `model.json`.
+    pub sha256: String,
 }
 
 /// The manifest of one portal version: every file with sha256 and size.
@@ -220,12 +236,29 @@ pub fn render(
         &|| Ok(site.search_index_js().into_bytes()),
     )?);
     crate::timing::record("render: search index", search_started.elapsed());
+
+    let model = Model::of(assessment, &site);
+    records.push(file(MODEL, fingerprints.model(MODEL), &|| {
+        Ok(model.to_json())
+    })?);
+    let changes = options
+        .previous
+        .as_ref()
+        .map(|p| Changes::between(&p.folder, &p.model, &model));
     records.push(page(
         "dashboard.html",
         "index.html",
         fingerprints.dashboard("index.html"),
-        &|| Ok(site.dashboard()),
+        &|| Ok(site.dashboard(changes.as_ref().map(Changes::link))),
     )?);
+    if let Some(changes) = &changes {
+        records.push(page(
+            "changes.html",
+            CHANGES,
+            fingerprints.changes(CHANGES),
+            &|| Ok(site.changes(changes)),
+        )?);
+    }
     records.push(page(
         "policies.html",
         "policies.html",

@@ -2,12 +2,16 @@
 //! the assessment. Templates only lay out; every fact is computed here.
 //!
 //! Every page gets `root` (the relative path from the page to the period
-//! folder, e.g. `../../`), `site` (organization, period, build stamp,
-//! navigation) and `page` (the view below for its template).
+//! folder, e.g. `../../`), `path` (the page's path in the period folder),
+//! `site` (organization, period, build stamp, navigation) and `page` (the
+//! view below for its template).
+//!
+//! The changes page is built in [`changes`].
 //!
 //! The dashboard's charts are built in [`charts`]; each evidence kind's
 //! view on its page in [`kinds`].
 
+mod changes;
 mod charts;
 mod kinds;
 
@@ -18,6 +22,8 @@ use minijinja::Value;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use rayon::prelude::*;
 use serde::Serialize;
+
+pub use changes::{Changes, ChangesLink, PATH as CHANGES};
 
 use super::markdown;
 use super::RenderOptions;
@@ -113,6 +119,9 @@ struct NavLink<'a> {
 #[derive(Serialize)]
 struct Page<'a, T: Serialize> {
     root: String,
+    /// The page's path in the period folder, for the menu of the same page
+    /// in other periods.
+    path: &'a str,
     title: String,
     site: &'a Common<'a>,
     page: T,
@@ -230,6 +239,7 @@ impl<'a> Site<'a> {
     fn page<T: Serialize>(&self, path: &str, title: String, page: T) -> Value {
         Value::from_serialize(Page {
             root: root_of(path),
+            path,
             title,
             site: &self.common,
             page,
@@ -386,7 +396,9 @@ impl<'a> Site<'a> {
         }
     }
 
-    pub fn dashboard(&self) -> Value {
+    /// The dashboard; `changes` links the page of changes since the
+    /// previous period, when there is one.
+    pub fn dashboard(&self, changes: Option<ChangesLink<'_>>) -> Value {
         #[derive(Serialize)]
         struct Gap<'a> {
             control: ControlRef<'a>,
@@ -416,7 +428,8 @@ impl<'a> Site<'a> {
             state: &'static str,
         }
         #[derive(Serialize)]
-        struct Dashboard<'a> {
+        struct Dashboard<'a, 'c> {
+            changes: Option<ChangesLink<'c>>,
             frameworks: Vec<FrameworkSummary<'a>>,
             summary: StatusCounts,
             gaps: Vec<Gap<'a>>,
@@ -457,6 +470,7 @@ impl<'a> Site<'a> {
             .collect();
         upcoming.sort_by_key(|&i| a.policies[i].next_review);
         let dashboard = Dashboard {
+            changes,
             frameworks: a
                 .by_framework
                 .iter()
@@ -763,6 +777,15 @@ impl<'a> Site<'a> {
                 }),
         };
         self.page(&self.policy_path(index), policy.title.clone(), page)
+    }
+
+    /// The page of what changed since the previous period.
+    pub fn changes(&self, changes: &Changes<'_>) -> Value {
+        self.page(
+            CHANGES,
+            format!("Changes since {}", changes.previous),
+            changes,
+        )
     }
 
     pub fn policy_list(&self) -> Value {
