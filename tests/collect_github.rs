@@ -447,6 +447,25 @@ fn collects_every_part_through_rate_limits_and_502s() {
         );
     }
     let ws = Workspace::new(&server, 5.0);
+    // `collect git`'s evidence for Hello-World: it verified the commit
+    // GitHub leaves unverified, and not the one GitHub verifies.
+    let git = ws.path().join("evidence/git/Hello-World-audit.json");
+    std::fs::create_dir_all(git.parent().unwrap()).unwrap();
+    std::fs::write(
+        &git,
+        json!({"generator": "auditbook 0.1.0", "kind": "commit-signing",
+               "collected_at": "2026-01-01T00:00:00Z",
+               "period": {"name": "audit", "start": "2010-01-01", "end": "2025-12-31"},
+               "repository": {"name": "Hello-World", "path": "../Hello-World",
+                              "remote_url": format!("git@github.com:{ORG}/Hello-World.git"),
+                              "ref": "master", "head": "1111111111111111111111111111111111111111"},
+               "summary": {"commits": 2, "signed": {"gpg": 1, "ssh": 0, "x509": 0, "malformed": 0},
+                           "verified": 1, "unsigned": 1},
+               "unverified": [{"hash": "1111111111111111111111111111111111111111", "status": "E",
+                               "verified": false}]})
+        .to_string(),
+    )
+    .unwrap();
     let output = ws.run(&["collect", "github"]);
     let stderr = text(&output.stderr);
     let stdout = text(&output.stdout);
@@ -567,6 +586,17 @@ fn collects_every_part_through_rate_limits_and_502s() {
     let commits = ws.evidence("Hello-World", "commits");
     assert_eq!(
         commits["summary"],
+        json!({"commits": 2, "verified": 1, "unverified": 1, "disagree_with_git": 2})
+    );
+    assert_eq!(
+        commits["git_cross_check"],
+        json!({"file": "evidence/git/Hello-World-audit.json", "compared": 2, "disagree": 2,
+               "verified_by_github_only": ["1111111111111111111111111111111111111111"],
+               "verified_by_git_only": ["6dcb09b5b57875f334f61aebed695e2e4193db5e"]})
+    );
+    // ledger-api has no `collect git` evidence to compare with.
+    assert_eq!(
+        ws.evidence("ledger-api", "commits")["summary"],
         json!({"commits": 2, "verified": 1, "unverified": 1})
     );
     assert_eq!(commits["unverified"][0]["reason"], "unsigned");

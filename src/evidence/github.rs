@@ -684,3 +684,86 @@ pub fn parse(kind: Kind, reader: &mut dyn BufRead) -> Result<Parsed, Problem> {
             .map(|t| t.with_timezone(&chrono::Utc)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(kind: Kind, text: &str) -> Result<Parsed, Problem> {
+        parse(kind, &mut text.as_bytes())
+    }
+
+    #[test]
+    fn summaries_keep_the_design_keys() {
+        let parsed = read(
+            Kind::GithubChanges,
+            r#"{"generator":"auditbook 0.1.0","kind":"github-changes","collected_at":"2026-03-01T00:00:00Z",
+                "repository":{"full_name":"o/r"},
+                "summary":{"merged":412,"reviewed":400,"self_merged":3,"unreviewed":7,"approved_after_merge":5},
+                "exceptions":[{"number":9,"title":"token ghp_abcdefghijklmnopqrstuvwxyz0123456789 here","author":"a","merged_at":"x","class":"unreviewed","self_merged":true,
+                               "approvals":[{"user":"dependabot[bot]","bot":true}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&parsed.summary).unwrap(),
+            serde_json::json!({"repository":"o/r","merged":412,"reviewed":400,"self_merged":3,
+                               "unreviewed":7,"approved_after_merge":5,"bot_approved_only":0})
+        );
+        let Details::GithubChanges { exceptions, .. } = parsed.details else {
+            panic!()
+        };
+        // Titles are user text: redacted before they reach a page.
+        assert_eq!(exceptions[0].title, "token [REDACTED:github-token] here");
+        assert_eq!(exceptions[0].approvals, ["dependabot[bot] (bot)"]);
+        assert!(parsed.observed_at.is_some());
+
+        let alerts = read(
+            Kind::GithubAlerts,
+            r#"{"summary":{"open":{"critical":1,"high":0,"medium":2,"low":0},"fixed":3,"dismissed":1,"unavailable":["secret-scanning"]}}"#,
+        )
+        .unwrap();
+        let value = serde_json::to_value(&alerts.summary).unwrap();
+        assert_eq!(
+            value["open"],
+            serde_json::json!({"critical":1,"high":0,"medium":2,"low":0})
+        );
+        assert_eq!(value["unavailable"], serde_json::json!(["secret-scanning"]));
+    }
+
+    #[test]
+    fn summaries_that_do_not_add_up_are_problems() {
+        assert!(read(
+            Kind::GithubChanges,
+            r#"{"summary":{"merged":2,"reviewed":2,"self_merged":0,"unreviewed":1,"approved_after_merge":0}}"#
+        )
+        .is_err());
+        assert!(read(
+            Kind::GithubChanges,
+            r#"{"summary":{"merged":2,"reviewed":2,"self_merged":1,"unreviewed":0,"approved_after_merge":0}}"#
+        )
+        .is_err());
+        assert!(read(
+            Kind::GithubCommits,
+            r#"{"summary":{"commits":1,"verified":2}}"#
+        )
+        .is_err());
+        assert!(read(
+            Kind::GithubAccess,
+            r#"{"summary":{"collaborators":1,"admins":2}}"#
+        )
+        .is_err());
+        assert!(read(
+            Kind::GithubCi,
+            r#"{"summary":{"runs":1,"success":1,"failure":1,"cancelled":0}}"#
+        )
+        .is_err());
+        assert!(read(
+            Kind::GithubProtection,
+            r#"{"summary":{"branch":"main","required_reviews":1,"signed_commits_required":true,"scorecard_tier":6}}"#
+        )
+        .is_err());
+        // A missing DESIGN key.
+        assert!(read(Kind::GithubAccess, r#"{"summary":{"collaborators":1}}"#).is_err());
+        assert!(read(Kind::GithubAccess, "{").is_err());
+    }
+}
