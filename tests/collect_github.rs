@@ -440,6 +440,11 @@ fn collects_every_part_through_rate_limits_and_502s() {
         Answer::json(403, r#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}"#)
             .header("retry-after", "1"),
     );
+    // A 429 without retry-after on ledger-api's teams.
+    server.fault(
+        &format!("/repos/{ORG}/ledger-api/teams"),
+        Answer::json(429, r#"{"message":"API rate limit exceeded"}"#),
+    );
     for _ in 0..3 {
         server.fault(
             &format!("{hello}/collaborators"),
@@ -484,6 +489,14 @@ fn collects_every_part_through_rate_limits_and_502s() {
         "{stderr}"
     );
     assert!(stderr.contains("HTTP 502"), "{stderr}");
+    assert!(
+        stderr.contains("secondary rate limit, before GET") && stderr.contains("/ledger-api/teams"),
+        "{stderr}"
+    );
+    assert_eq!(
+        server.requests_to(&format!("/repos/{ORG}/ledger-api/teams")),
+        2
+    );
     assert!(stderr.contains("12 of 12 parts collected"), "{stderr}");
     // The archived repository is left out; the pull request pages stop
     // once they pass the period.
@@ -692,7 +705,8 @@ fn a_failed_part_keeps_the_rest_and_earlier_evidence() {
     std::fs::write(&ci, &earlier).unwrap();
 
     let started = std::time::Instant::now();
-    let output = ws.run(&["collect", "github"]);
+    // `collect all` runs every configured source: here GitHub only.
+    let output = ws.run(&["collect", "all"]);
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     ws.assert_no_token(&output);
@@ -865,7 +879,8 @@ fn bench_an_organisation_of_50_repositories_and_5000_pull_requests() {
     }
     let ws = Workspace::new(&server, 10.0);
     let started = std::time::Instant::now();
-    let output = ws.run(&["collect", "github"]);
+    // `collect all` runs every configured source: here GitHub only.
+    let output = ws.run(&["collect", "all"]);
     let elapsed = started.elapsed();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let requests = server.log().len();

@@ -397,16 +397,16 @@ fn collect_part(
 /// one writer.
 mod erased {
     pub trait Body {
-        fn to_json(&self, head: serde_json::Value) -> serde_json::Result<Vec<u8>>;
+        fn to_json(&self, head: &super::File<'_>) -> serde_json::Result<Vec<u8>>;
     }
 }
 
 impl<T: Serialize> erased::Body for T {
-    fn to_json(&self, head: serde_json::Value) -> serde_json::Result<Vec<u8>> {
+    fn to_json(&self, head: &File<'_>) -> serde_json::Result<Vec<u8>> {
         #[derive(Serialize)]
-        struct Whole<'a, T: Serialize> {
+        struct Whole<'a, 'b, T: Serialize> {
             #[serde(flatten)]
-            head: serde_json::Value,
+            head: &'a File<'b>,
             #[serde(flatten)]
             body: &'a T,
         }
@@ -461,7 +461,7 @@ fn write_part(
         "/repository/full_name",
         &serde_json::Value::String(full_name),
     )?;
-    let mut bytes = body.to_json(serde_json::to_value(&file)?)?;
+    let mut bytes = body.to_json(&file)?;
     bytes.push(b'\n');
     crate::fsutil::write_atomic(&path, &bytes)?;
     Ok(relative)

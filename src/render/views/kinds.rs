@@ -883,16 +883,23 @@ impl<'a> Site<'a> {
                 value: format!("{protected} of {n}"),
                 text: "default branches protected".into(),
                 detail: format!(
-                    "{reviews} require an approving review, {signed} signed commits; the lowest OpenSSF Scorecard branch-protection tier is {lowest} of 5"
+                    "{reviews} require an approving review, {signed} require signed commits; the lowest OpenSSF Scorecard branch-protection tier is {lowest} of 5"
                 ),
-                state: if protected == n && reviews == n { "ok" } else { "bad" },
+                state: if protected < n || reviews < n {
+                    "bad"
+                } else if lowest < 3 {
+                    "warn"
+                } else {
+                    "ok"
+                },
                 sources: links(&items),
             });
         }
 
         let items = of_kind(Kind::GithubChanges);
         if !items.is_empty() {
-            let (mut merged, mut reviewed, mut after, mut unreviewed, mut own) = (0, 0, 0, 0, 0);
+            let (mut merged, mut reviewed, mut after, mut unreviewed, mut own) =
+                (0u64, 0u64, 0u64, 0u64, 0u64);
             for &i in &items {
                 if let Summary::GithubChanges {
                     merged: m,
@@ -903,11 +910,11 @@ impl<'a> Site<'a> {
                     ..
                 } = &evidence[i].summary
                 {
-                    merged += m;
-                    reviewed += r;
-                    after += a;
-                    unreviewed += u;
-                    own += s;
+                    merged = merged.saturating_add(*m);
+                    reviewed = reviewed.saturating_add(*r);
+                    after = after.saturating_add(*a);
+                    unreviewed = unreviewed.saturating_add(*u);
+                    own = own.saturating_add(*s);
                 }
             }
             figures.push(Figure {
@@ -926,7 +933,7 @@ impl<'a> Site<'a> {
         let items = of_kind(Kind::GithubCi);
         if !items.is_empty() {
             let (mut runs, mut success, mut failure, mut cancelled, mut deployments) =
-                (0, 0, 0, 0, 0);
+                (0u64, 0u64, 0u64, 0u64, 0u64);
             for &i in &items {
                 if let Summary::GithubCi {
                     runs: r,
@@ -937,11 +944,11 @@ impl<'a> Site<'a> {
                     ..
                 } = &evidence[i].summary
                 {
-                    runs += r;
-                    success += s;
-                    failure += f;
-                    cancelled += c;
-                    deployments += d;
+                    runs = runs.saturating_add(*r);
+                    success = success.saturating_add(*s);
+                    failure = failure.saturating_add(*f);
+                    cancelled = cancelled.saturating_add(*c);
+                    deployments = deployments.saturating_add(*d);
                 }
             }
             figures.push(Figure {
@@ -960,7 +967,7 @@ impl<'a> Site<'a> {
         let items = of_kind(Kind::GithubAlerts);
         if !items.is_empty() {
             let mut open = crate::evidence::AlertCounts::default();
-            let (mut fixed, mut dismissed, mut unavailable) = (0, 0, Vec::new());
+            let (mut fixed, mut dismissed, mut unavailable) = (0u64, 0u64, Vec::new());
             let mut medians = Vec::new();
             for &i in &items {
                 if let Summary::GithubAlerts {
@@ -972,12 +979,12 @@ impl<'a> Site<'a> {
                     median_days_to_fix,
                 } = &evidence[i].summary
                 {
-                    open.critical += o.critical;
-                    open.high += o.high;
-                    open.medium += o.medium;
-                    open.low += o.low;
-                    fixed += f;
-                    dismissed += d;
+                    open.critical = open.critical.saturating_add(o.critical);
+                    open.high = open.high.saturating_add(o.high);
+                    open.medium = open.medium.saturating_add(o.medium);
+                    open.low = open.low.saturating_add(o.low);
+                    fixed = fixed.saturating_add(*f);
+                    dismissed = dismissed.saturating_add(*d);
                     unavailable.extend(u.iter().map(|f| format!("{f} in {repository}")));
                     medians.extend(*median_days_to_fix);
                 }
@@ -1006,7 +1013,7 @@ impl<'a> Site<'a> {
                         format!("; not available: {}", unavailable.join(", "))
                     }
                 ),
-                state: if open.critical + open.high > 0 {
+                state: if open.critical.saturating_add(open.high) > 0 {
                     "bad"
                 } else if open.total() > 0 || !unavailable.is_empty() {
                     "warn"
@@ -1019,7 +1026,7 @@ impl<'a> Site<'a> {
 
         let items = of_kind(Kind::GithubCommits);
         if !items.is_empty() {
-            let (mut commits, mut verified, mut disagree, mut compared) = (0, 0, 0, 0);
+            let (mut commits, mut verified, mut disagree, mut compared) = (0u64, 0u64, 0u64, 0u64);
             for &i in &items {
                 if let Summary::GithubCommits {
                     commits: c,
@@ -1028,11 +1035,11 @@ impl<'a> Site<'a> {
                     ..
                 } = &evidence[i].summary
                 {
-                    commits += c;
-                    verified += v;
+                    commits = commits.saturating_add(*c);
+                    verified = verified.saturating_add(*v);
                     if let Some(d) = disagree_with_git {
-                        disagree += d;
-                        compared += 1;
+                        disagree = disagree.saturating_add(*d);
+                        compared = compared.saturating_add(1);
                     }
                 }
             }
@@ -1044,9 +1051,12 @@ impl<'a> Site<'a> {
                     "{}; {}",
                     repos(items.len()),
                     if compared > 0 {
-                        format!("{disagree} commits judged differently by `collect git` ({compared} compared)")
+                        format!(
+                            "{disagree} judged differently by collect git, in the {} compared with its evidence",
+                            repos(compared as usize)
+                        )
                     } else {
-                        "no `collect git` evidence to compare with".into()
+                        "no collect git evidence to compare with".into()
                     }
                 ),
                 state: if verified == commits { "ok" } else { "warn" },
@@ -1056,7 +1066,7 @@ impl<'a> Site<'a> {
 
         let items = of_kind(Kind::GithubAccess);
         if !items.is_empty() {
-            let (mut people, mut admins, mut teams) = (0, 0, 0);
+            let (mut people, mut admins, mut teams) = (0u64, 0u64, 0u64);
             for &i in &items {
                 if let Summary::GithubAccess {
                     collaborators,
@@ -1065,16 +1075,22 @@ impl<'a> Site<'a> {
                     ..
                 } = &evidence[i].summary
                 {
-                    people += collaborators;
-                    admins += a;
-                    teams += t;
+                    people = people.saturating_add(*collaborators);
+                    admins = admins.saturating_add(*a);
+                    teams = teams.saturating_add(*t);
                 }
             }
             figures.push(Figure {
                 kind: "github-access",
                 value: admins.to_string(),
-                text: format!("admin grants among {people} collaborator grants"),
-                detail: format!("{teams} team grants; {}", repos(items.len())),
+                text: format!(
+                    "admin{} among {people} collaborators",
+                    if admins == 1 { "" } else { "s" }
+                ),
+                detail: format!(
+                    "counted per repository: {}; {teams} team grants",
+                    repos(items.len())
+                ),
                 state: "ok",
                 sources: links(&items),
             });
