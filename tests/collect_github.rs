@@ -356,11 +356,13 @@ fn routes(server: &Server, name: &str) {
         r["conclusion"] = json!(conclusion);
         r
     };
+    // ledger-api claims more runs than GitHub lists for one query.
+    let total = if name == "ledger-api" { 1500 } else { 3 };
     server.pages(
         &format!("{base}/actions/runs"),
         vec![
-            json!({"total_count": 3, "workflow_runs": [run("Build", "success"), run("Build", "failure")]}).to_string(),
-            json!({"total_count": 3, "workflow_runs": [run("Deploy", "cancelled")]}).to_string(),
+            json!({"total_count": total, "workflow_runs": [run("Build", "success"), run("Build", "failure")]}).to_string(),
+            json!({"total_count": total, "workflow_runs": [run("Deploy", "cancelled")]}).to_string(),
         ],
     );
     server.pages(
@@ -572,7 +574,31 @@ fn collects_every_part_through_rate_limits_and_502s() {
     assert_eq!(
         ci["summary"],
         json!({"runs": 3, "success": 1, "failure": 1, "cancelled": 1, "other": 0,
-               "workflows": 2, "deployments": 1})
+               "workflows": 2, "deployments": 1, "complete": true})
+    );
+    // Over 1,000 runs: asked again month by month (192 months, two pages
+    // each, after the first query's two); the server still counts more
+    // than it lists, so the file says it is incomplete.
+    let runs = format!("/repos/{ORG}/ledger-api/actions/runs");
+    assert_eq!(server.requests_to(&runs), 2 + 192 * 2);
+    for month in [
+        "created=2010-01-01..2010-01-31",
+        "created=2012-02-01..2012-02-29",
+        "created=2025-12-01..2025-12-31",
+    ] {
+        assert!(
+            log.iter()
+                .any(|l| l.path == runs && l.query.contains(month)),
+            "{month}"
+        );
+    }
+    assert_eq!(
+        ws.evidence("ledger-api", "ci")["summary"]["complete"],
+        false
+    );
+    assert!(
+        stdout.contains("GitHub listed fewer runs than it counted"),
+        "{stdout}"
     );
 
     let alerts = ws.evidence("Hello-World", "alerts");

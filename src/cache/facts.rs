@@ -372,6 +372,7 @@ impl Codec for Summary {
                 other,
                 workflows,
                 deployments,
+                complete,
             } => {
                 out.push(12);
                 repository.encode(out);
@@ -382,6 +383,7 @@ impl Codec for Summary {
                 other.encode(out);
                 workflows.encode(out);
                 deployments.encode(out);
+                complete.encode(out);
             }
             Summary::GithubAlerts {
                 repository,
@@ -518,6 +520,7 @@ impl Codec for Summary {
                 other: Codec::decode(input)?,
                 workflows: Codec::decode(input)?,
                 deployments: Codec::decode(input)?,
+                complete: Codec::decode(input)?,
             },
             13 => Summary::GithubAlerts {
                 repository: Codec::decode(input)?,

@@ -353,6 +353,12 @@ struct CiSummary {
     workflows: u64,
     #[serde(default)]
     deployments: u64,
+    #[serde(default = "yes")]
+    complete: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -536,6 +542,7 @@ pub fn parse(kind: Kind, reader: &mut dyn BufRead) -> Result<Parsed, Problem> {
                     other: s.other.unwrap_or(s.runs - counted),
                     workflows: s.workflows,
                     deployments: s.deployments,
+                    complete: s.complete,
                 },
                 Details::GithubCi {
                     workflows,

@@ -302,6 +302,8 @@ pub enum Summary {
         other: u64,
         workflows: u64,
         deployments: u64,
+        /// False when GitHub counted more runs than it listed.
+        complete: bool,
     },
     /// `collect github`: Dependabot, code scanning and secret scanning.
     GithubAlerts {

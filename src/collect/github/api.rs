@@ -136,6 +136,8 @@ pub struct Review {
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct WorkflowRuns {
     #[serde(default)]
+    pub total_count: u64,
+    #[serde(default)]
     pub workflow_runs: Vec<WorkflowRun>,
 }
 

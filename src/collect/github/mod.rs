@@ -275,12 +275,17 @@ fn collect_part(
         "ci" => {
             let (summary, workflows, environments) = parts::ci(client, calls, target, window)?;
             let line = format!(
-                "{} runs ({} success, {} failure, {} cancelled), {} deployments",
+                "{} runs ({} success, {} failure, {} cancelled), {} deployments{}",
                 summary.counts.runs,
                 summary.counts.success,
                 summary.counts.failure,
                 summary.counts.cancelled,
-                summary.deployments
+                summary.deployments,
+                if summary.complete {
+                    ""
+                } else {
+                    "; GitHub listed fewer runs than it counted (at most 1,000 per month)"
+                }
             );
             #[derive(Serialize)]
             struct Body {

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::api;
@@ -508,6 +508,9 @@ pub struct CiSummary {
     pub counts: RunCounts,
     pub workflows: u64,
     pub deployments: u64,
+    /// False when GitHub counted more runs in some month than it lists
+    /// (it lists at most 1,000 per `created` query).
+    pub complete: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -529,17 +532,7 @@ pub fn ci(
     repo: &Repo<'_>,
     window: Window,
 ) -> Result<(CiSummary, Vec<WorkflowRow>, Vec<EnvironmentRow>), ApiError> {
-    let runs = client.get_all::<api::WorkflowRun, api::WorkflowRuns>(
-        calls,
-        "/repos/{owner}/{repo}/actions/runs",
-        &repo.path(&format!(
-            "/actions/runs?per_page=100&created={}..{}",
-            window.start.format("%Y-%m-%d"),
-            window.end.format("%Y-%m-%d")
-        )),
-        |page| page.workflow_runs,
-        |_| true,
-    )?;
+    let (runs, complete) = workflow_runs(client, calls, repo, window)?;
     let deployments = client.get_all::<api::Deployment, Vec<api::Deployment>>(
         calls,
         "/repos/{owner}/{repo}/deployments",
@@ -577,6 +570,7 @@ pub fn ci(
         counts: total,
         workflows: by_workflow.len() as u64,
         deployments: by_environment.values().sum(),
+        complete,
     };
     Ok((
         summary,
@@ -592,6 +586,66 @@ pub fn ci(
             })
             .collect(),
     ))
+}
+
+/// GitHub lists at most this many runs for one `created` filter.
+const RUNS_PER_QUERY: u64 = 1000;
+
+/// The runs created in the period: one query, or one per month when the
+/// period holds more than GitHub lists for a query. Whether every run was
+/// listed comes back too.
+fn workflow_runs(
+    client: &Client,
+    calls: &mut Calls,
+    repo: &Repo<'_>,
+    window: Window,
+) -> Result<(Vec<api::WorkflowRun>, bool), ApiError> {
+    let start = window.start.date_naive();
+    let end = window.end.date_naive();
+    let (runs, total) = runs_created(client, calls, repo, start, end)?;
+    let listed_all = (runs.len() as u64) >= total;
+    if total <= RUNS_PER_QUERY || listed_all {
+        return Ok((runs, listed_all));
+    }
+    let mut all = Vec::new();
+    let mut complete = true;
+    let mut month = start;
+    while month <= end {
+        let next = month
+            .with_day(1)
+            .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+            .unwrap_or(end.succ_opt().unwrap_or(end));
+        let last = next.pred_opt().unwrap_or(next).min(end);
+        let (runs, total) = runs_created(client, calls, repo, month, last)?;
+        complete &= (runs.len() as u64) >= total;
+        all.extend(runs);
+        if next <= month {
+            break;
+        }
+        month = next;
+    }
+    Ok((all, complete))
+}
+
+fn runs_created(
+    client: &Client,
+    calls: &mut Calls,
+    repo: &Repo<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(Vec<api::WorkflowRun>, u64), ApiError> {
+    let total = std::cell::Cell::new(0u64);
+    let runs = client.get_all::<api::WorkflowRun, api::WorkflowRuns>(
+        calls,
+        "/repos/{owner}/{repo}/actions/runs",
+        &repo.path(&format!("/actions/runs?per_page=100&created={from}..{to}")),
+        |page| {
+            total.set(total.get().max(page.total_count));
+            page.workflow_runs
+        },
+        |_| true,
+    )?;
+    Ok((runs, total.get()))
 }
 
 // ---------------------------------------------------------------------------

@@ -208,6 +208,7 @@ pub enum KindView<'a> {
         other: u64,
         success_percent: Option<String>,
         deployments: u64,
+        complete: bool,
         workflows: &'a [WorkflowCounts],
         environments: &'a [(String, u64)],
     },
@@ -667,6 +668,7 @@ fn github_view<'a>(summary: &'a Summary, details: &'a Details) -> Option<KindVie
                 other,
                 workflows: _,
                 deployments,
+                complete,
             },
             details,
         ) => {
@@ -686,6 +688,7 @@ fn github_view<'a>(summary: &'a Summary, details: &'a Details) -> Option<KindVie
                 other: *other,
                 success_percent: share(*success, *runs),
                 deployments: *deployments,
+                complete: *complete,
                 workflows,
                 environments,
             }
