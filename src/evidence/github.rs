@@ -773,4 +773,32 @@ mod tests {
         assert!(read(Kind::GithubAccess, r#"{"summary":{"collaborators":1}}"#).is_err());
         assert!(read(Kind::GithubAccess, "{").is_err());
     }
+
+    /// Every prefix and a few byte flips of `collect github`'s own files
+    /// parse or fail cleanly.
+    #[test]
+    fn damaged_files_never_panic() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github-evidence");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let kind = super::super::detect(&path, &bytes, None);
+            assert!(kind.as_str().starts_with("github-"), "{}", path.display());
+            assert!(
+                parse(kind, &mut bytes.as_slice()).is_ok(),
+                "{}",
+                path.display()
+            );
+            for cut in (0..bytes.len()).step_by(61) {
+                let _ = parse(kind, &mut &bytes[..cut]);
+                let mut flipped = bytes.clone();
+                flipped[cut] ^= 0x5a;
+                let _ = parse(kind, &mut flipped.as_slice());
+            }
+        }
+    }
 }
