@@ -181,6 +181,12 @@ pub struct GithubSource {
     pub repos: Vec<String>,
     #[serde(default = "default_token_env")]
     pub token_env: String,
+    /// Seconds one request may take, answer read (default 30).
+    pub timeout: Option<f64>,
+    /// The longest single wait in seconds for a rate limit or a back-off
+    /// (default 900); a longer wait is cut to it and the request tried
+    /// again (and waited for again while GitHub still refuses it).
+    pub max_wait: Option<f64>,
 }
 
 fn default_github_api() -> String {
@@ -266,6 +272,8 @@ const ALL_KEYS: &[&str] = &[
     "org",
     "repos",
     "token_env",
+    "timeout",
+    "max_wait",
     "classifications",
     "key",
 ];

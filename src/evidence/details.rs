@@ -9,6 +9,10 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use super::common::truncate;
+use super::github::{
+    AccessPerson, AccessTeam, AlertFeature, AlertRow, ChangeRow, GitCheck, UnverifiedCommit,
+    WorkflowCounts,
+};
 use super::summary::Severity;
 use crate::redact::redact_text;
 
@@ -83,6 +87,47 @@ pub enum Details {
         series: Vec<MetricSeries>,
         /// Whether some points or series were left out (beyond the caps).
         truncated: bool,
+    },
+    /// `collect github` protection: the required checks, the ruleset
+    /// rules, GitHub's message when unprotected, what the next Scorecard
+    /// tier needs.
+    GithubProtection {
+        status_checks: Vec<String>,
+        rules: Vec<String>,
+        message: Option<String>,
+        next_tier_needs: Vec<String>,
+    },
+    /// `collect github` changes: every merged pull request not reviewed
+    /// before its merge.
+    GithubChanges {
+        exceptions: Vec<ChangeRow>,
+        omitted: u64,
+    },
+    /// `collect github` CI: runs per workflow, deployments per environment.
+    GithubCi {
+        workflows: Vec<WorkflowCounts>,
+        environments: Vec<(String, u64)>,
+    },
+    /// `collect github` alerts: each feature (or why it is not available)
+    /// and the alerts open at the end of the period, most severe first.
+    GithubAlerts {
+        features: Vec<AlertFeature>,
+        open_alerts: Vec<AlertRow>,
+        omitted: u64,
+    },
+    /// `collect github` commits: the unverified ones, reasons counted, and
+    /// the comparison with `collect git`.
+    GithubCommits {
+        unverified: Vec<UnverifiedCommit>,
+        omitted: u64,
+        reasons: Vec<(String, u64)>,
+        git: Option<GitCheck>,
+    },
+    /// `collect github` access: collaborators (admins first) and teams.
+    GithubAccess {
+        people: Vec<AccessPerson>,
+        teams: Vec<AccessTeam>,
+        omitted: u64,
     },
     #[default]
     None,

@@ -20,6 +20,7 @@ mod common;
 mod details;
 mod detect;
 mod drill;
+mod github;
 mod gitleaks;
 mod grype;
 mod hashing;
@@ -45,6 +46,10 @@ pub use details::{
     MetricPoint, MetricSeries, TestOutcome,
 };
 pub use detect::detect;
+pub use github::{
+    AccessPerson, AccessTeam, AlertCounts, AlertFeature, AlertRow, ChangeRow, GitCheck,
+    UnverifiedCommit, WorkflowCounts,
+};
 pub use summary::{
     AckPolicy, Checks, Direction, MetricSummary, Outcome, PassedFrom, Severities, Severity, Signed,
     Summary, Tests,

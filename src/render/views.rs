@@ -445,6 +445,8 @@ impl<'a> Site<'a> {
             /// Findings over time, drills, metrics, acknowledgements: each
             /// present when the workspace has such evidence.
             charts: Vec<charts::Chart>,
+            /// Figures from `collect github` evidence (empty without it).
+            github: Vec<kinds::Figure>,
         }
         let a = self.a;
         let gaps_of = |wanted: &[Status]| -> Vec<Gap<'a>> {
@@ -533,6 +535,7 @@ impl<'a> Site<'a> {
             stale_evidence: a.evidence_stale.iter().filter(|&&s| s).count(),
             evidence_bytes: human_size(a.workspace.evidence.iter().map(|e| e.size).sum()),
             charts: self.charts(),
+            github: self.github_figures(),
         };
         self.page(
             "index.html",
