@@ -662,6 +662,76 @@ fn verification_matches_git_with_the_same_trust() {
         &[],
     );
 
+    // An expired signature (X): a key that never expires, made in 2020,
+    // signing with a signature valid for a day.
+    let faked_expiring = lab.path("keys/gpg-2020-sig-1d");
+    std::fs::write(
+        &faked_expiring,
+        "#!/bin/sh\nexec gpg --faked-system-time 20200101T120000 --default-sig-expire 1d \"$@\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&faked_expiring, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let output = lab.run(
+        "gpg",
+        &[
+            "--faked-system-time",
+            "20200101T000000",
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Dave <dave@example.com>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+        &lab.path("home"),
+        None,
+    );
+    assert!(output.status.success(), "{output:?}");
+    export("dave@example.com", "dave.asc");
+    let expiring_cfg = format!("gpg.program={}", faked_expiring.display());
+    let expired_sig = lab.commit(
+        "gpg expired signature",
+        "2026-02-02 10:00:00 +0000",
+        &[&expiring_cfg, "user.signingkey=dave@example.com"],
+        &[],
+    );
+
+    // A revoked key (R): it signs, then its owner revokes it with the
+    // certificate gpg made along with it.
+    let erin = gpg_key(
+        &lab,
+        "Erin <erin@example.com>",
+        &["ed25519", "sign", "never"],
+    );
+    let erin_cfg = format!("user.signingkey={erin}");
+    let revoked = lab.commit(
+        "gpg revoked",
+        "2026-02-03 10:00:00 +0000",
+        &[&erin_cfg],
+        &[],
+    );
+    let certificate = std::fs::read_to_string(
+        lab.path("gnupg")
+            .join("openpgp-revocs.d")
+            .join(format!("{erin}.rev")),
+    )
+    .unwrap()
+    .replace(":-----BEGIN", "-----BEGIN");
+    let output = lab.run(
+        "gpg",
+        &["--batch", "--import"],
+        &lab.path("home"),
+        Some(certificate.as_bytes()),
+    );
+    assert!(output.status.success(), "{output:?}");
+    export("erin@example.com", "erin.asc");
+
     // SSH: an allowed signer, one outside allowed_signers, one outside its
     // validity window, and one whose principal is not the committer.
     let allowed = ssh_key(&lab, "allowed");
@@ -736,15 +806,26 @@ fn verification_matches_git_with_the_same_trust() {
     let mut seen: Vec<&str> = expected.iter().map(|(_, l)| l.as_str()).collect();
     seen.sort_unstable();
     seen.dedup();
-    assert_eq!(seen, ["B", "E", "G", "N", "U", "Y"], "{expected:?}");
+    assert_eq!(
+        seen,
+        ["B", "E", "G", "N", "R", "U", "X", "Y"],
+        "{expected:?}"
+    );
+    assert_eq!(
+        letters(&evidence, &[expired_sig.clone(), revoked.clone()]),
+        [
+            (expired_sig.clone(), "X".to_string()),
+            (revoked.clone(), "R".to_string())
+        ]
+    );
     // The tampered commit replaced the first good one in the history.
-    assert_eq!(evidence["summary"]["commits"], 11);
+    assert_eq!(evidence["summary"]["commits"], 13);
     assert_eq!(
         letters(&evidence, std::slice::from_ref(&good_again)),
         [(good_again.clone(), "G".to_string())]
     );
     assert_eq!(evidence["summary"]["merges"], 1);
-    assert_eq!(evidence["summary"]["signed"]["gpg"], 4);
+    assert_eq!(evidence["summary"]["signed"]["gpg"], 6);
     assert_eq!(evidence["summary"]["signed"]["ssh"], 4);
 
     // A good signature whose signer is not the committer: bad_email.
@@ -767,7 +848,9 @@ fn verification_matches_git_with_the_same_trust() {
         [
             "trust/allowed_signers",
             "trust/gpg/alice.asc",
-            "trust/gpg/carol.asc"
+            "trust/gpg/carol.asc",
+            "trust/gpg/dave.asc",
+            "trust/gpg/erin.asc"
         ]
     );
 
