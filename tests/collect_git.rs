@@ -421,6 +421,12 @@ fn classifies_every_commit_of_the_period() {
         .expect("the merge");
     assert_eq!(merge["subject"], "Merge topic");
 
+    // With git's commit-graph file the walk reads no commit object, and
+    // the evidence is the same.
+    lab.git(&["commit-graph", "write", "--reachable"]);
+    assert!(lab.path("repo/.git/objects/info/commit-graph").exists());
+    assert_eq!(lab.collect(), evidence);
+
     // `check` reads it as commit-signing evidence with DESIGN's summary.
     let (_, stdout, stderr) = lab.auditbook(&["check", "--format", "json"]);
     let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
@@ -511,6 +517,9 @@ fn bad_input_is_an_error_naming_it_and_leaves_evidence_untouched() {
 
     // Our own earlier file is replaced, atomically (no temporary left).
     std::fs::write(&evidence, &before).unwrap();
+    // A commit-graph that does not know the newest commit: the walk reads
+    // that one's object and takes the rest from the graph.
+    lab.git(&["commit-graph", "write", "--reachable"]);
     lab.commit("four", "2026-01-13 10:00:00 +0000", &[], &[]);
     let second = lab.collect();
     assert_eq!(second["summary"]["commits"], 4);
