@@ -863,6 +863,43 @@ fn verification_matches_git_with_the_same_trust() {
         ]
     );
 
+    // The portal's page for the file: the verified share per month as a
+    // chart with its values in words and in a table, and a table per
+    // author, with the file's counts.
+    let (code, stdout, stderr) = lab.auditbook(&["build"]);
+    assert!(code == 0 || code == 1, "build failed:\n{stdout}\n{stderr}");
+    let html = std::fs::read_to_string(lab.path("ws/site/2026/evidence/git/repo-2026.json.html"))
+        .expect("the evidence page");
+    let html = html
+        .replace("&#x2f;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">");
+    assert!(
+        html.contains("aria-label=\"Share of verified commits per month: 2026-01 25% (1 of 4); 2026-02 0% (0 of 3); 2026-03 50% (2 of 4); 2026-04 0% (0 of 2).\""),
+        "{html}"
+    );
+    let row = |c: &Value, share: &str| {
+        format!(
+            "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{share}</td></tr>",
+            c["key"].as_str().unwrap(),
+            c["commits"],
+            c["signed"],
+            c["verified"],
+            c["unsigned"]
+        )
+    };
+    let months = evidence["by_month"].as_array().unwrap();
+    assert_eq!(months.len(), 4);
+    for (month, share) in months.iter().zip(["25%", "0%", "50%", "0%"]) {
+        assert!(html.contains(&row(month, share)), "{}", row(month, share));
+    }
+    // Everything here is Alice's: 3 of her 13 commits are verified.
+    let authors = evidence["by_author"].as_array().unwrap();
+    assert_eq!(authors.len(), 1);
+    assert_eq!(authors[0]["key"], "Alice <alice@example.com>");
+    assert!(html.contains(&row(&authors[0], "23%")), "{html}");
+
     // A malformed key file: an error naming it, evidence untouched.
     let before = std::fs::read(lab.path("ws/evidence/git/repo-2026.json")).unwrap();
     std::fs::write(lab.path("ws/trust/gpg/zz-broken.asc"), "not a key\n").unwrap();

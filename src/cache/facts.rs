@@ -7,7 +7,8 @@ use super::codec::{record, tags, Codec, Reader};
 use crate::evidence::{
     AccessChange, AckPolicy, AckVersion, Checks, Details, Direction, Excerpt, ExcerptLine, Facts,
     FailingCheck, FailingTest, FindingRow, FormatProblem, Kind, MetricPoint, MetricSeries,
-    MetricSummary, Outcome, PassedFrom, Severities, Severity, Signed, Summary, TestOutcome, Tests,
+    MetricSummary, Outcome, PassedFrom, Severities, Severity, Signed, SigningCount, Summary,
+    TestOutcome, Tests,
 };
 
 impl Codec for Kind {
@@ -120,6 +121,13 @@ record!(AccessChange {
     reviewer,
     decision,
     date,
+});
+record!(SigningCount {
+    key,
+    commits,
+    signed,
+    verified,
+    unsigned,
 });
 record!(AckVersion {
     policy,
@@ -366,6 +374,16 @@ impl Codec for Details {
                 versions.encode(out);
                 truncated.encode(out);
             }
+            Details::CommitSigning {
+                months,
+                authors,
+                truncated,
+            } => {
+                out.push(9);
+                months.encode(out);
+                authors.encode(out);
+                truncated.encode(out);
+            }
         }
     }
 
@@ -403,6 +421,11 @@ impl Codec for Details {
             8 => Details::Acknowledgements {
                 people: Codec::decode(input)?,
                 versions: Codec::decode(input)?,
+                truncated: Codec::decode(input)?,
+            },
+            9 => Details::CommitSigning {
+                months: Codec::decode(input)?,
+                authors: Codec::decode(input)?,
                 truncated: Codec::decode(input)?,
             },
             _ => return None,

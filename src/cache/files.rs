@@ -16,7 +16,7 @@ use super::codec::{put_bytes, put_varint, Codec, Reader};
 use super::{digest16, identity, FileKey};
 
 /// Raise when the layout or the encoding of any entry changes.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 const MAGIC: &[u8; 16] = b"auditbook-cache\n";
 const NAME: &str = "files";
 
