@@ -789,6 +789,21 @@ fn verification_matches_git_with_the_same_trust() {
         ],
         None,
     );
+    // A good OpenPGP signature by a trusted key whose user id is not the
+    // committer's email: git says G, GitHub would say bad_email.
+    let frank = gpg_key(
+        &lab,
+        "Frank <frank@example.com>",
+        &["ed25519", "sign", "never"],
+    );
+    export("frank@example.com", "frank.asc");
+    let frank_cfg = format!("user.signingkey={frank}");
+    let franks = lab.commit(
+        "gpg by frank",
+        "2026-04-03 10:00:00 +0000",
+        &[&frank_cfg],
+        &[],
+    );
 
     lab.workspace(
         "[[sources.git]]\npath = \"../repo\"\nallowed_signers = \"trust/allowed_signers\"\ngpg_keys = \"trust/gpg/\"\n",
@@ -828,13 +843,13 @@ fn verification_matches_git_with_the_same_trust() {
         ]
     );
     // The tampered commit replaced the first good one in the history.
-    assert_eq!(evidence["summary"]["commits"], 13);
+    assert_eq!(evidence["summary"]["commits"], 14);
     assert_eq!(
         letters(&evidence, std::slice::from_ref(&good_again)),
         [(good_again.clone(), "G".to_string())]
     );
     assert_eq!(evidence["summary"]["merges"], 1);
-    assert_eq!(evidence["summary"]["signed"]["gpg"], 6);
+    assert_eq!(evidence["summary"]["signed"]["gpg"], 7);
     assert_eq!(evidence["summary"]["signed"]["ssh"], 4);
 
     // A good signature whose signer is not the committer: bad_email.
@@ -844,8 +859,12 @@ fn verification_matches_git_with_the_same_trust() {
         .iter()
         .any(|c| c["subject"] == "ssh other principal");
     assert!(!other_principal, "git says G for it");
-    assert_eq!(evidence["summary"]["bad_email"], 1);
-    assert_eq!(evidence["summary"]["verified"], 3);
+    assert_eq!(
+        letters(&evidence, std::slice::from_ref(&franks)),
+        [(franks.clone(), "G".to_string())]
+    );
+    assert_eq!(evidence["summary"]["bad_email"], 2);
+    assert_eq!(evidence["summary"]["verified"], 4);
     let trust: Vec<&str> = evidence["provenance"]["trust"]
         .as_array()
         .unwrap()
@@ -859,7 +878,8 @@ fn verification_matches_git_with_the_same_trust() {
             "trust/gpg/alice.asc",
             "trust/gpg/carol.asc",
             "trust/gpg/dave.asc",
-            "trust/gpg/erin.asc"
+            "trust/gpg/erin.asc",
+            "trust/gpg/frank.asc"
         ]
     );
 
@@ -875,7 +895,7 @@ fn verification_matches_git_with_the_same_trust() {
         .replace("&lt;", "<")
         .replace("&gt;", ">");
     assert!(
-        html.contains("aria-label=\"Share of verified commits per month: 2026-01 25% (1 of 4); 2026-02 0% (0 of 3); 2026-03 50% (2 of 4); 2026-04 0% (0 of 2).\""),
+        html.contains("aria-label=\"Share of verified commits per month: 2026-01 25% (1 of 4); 2026-02 0% (0 of 3); 2026-03 50% (2 of 4); 2026-04 33.3% (1 of 3).\""),
         "{html}"
     );
     let row = |c: &Value, share: &str| {
@@ -891,14 +911,14 @@ fn verification_matches_git_with_the_same_trust() {
     };
     let months = evidence["by_month"].as_array().unwrap();
     assert_eq!(months.len(), 4);
-    for (month, share) in months.iter().zip(["25%", "0%", "50%", "0%"]) {
+    for (month, share) in months.iter().zip(["25%", "0%", "50%", "33.3%"]) {
         assert!(html.contains(&row(month, share)), "{}", row(month, share));
     }
-    // Everything here is Alice's: 3 of her 13 commits are verified.
+    // Everything here is Alice's: 4 of her 14 commits are verified.
     let authors = evidence["by_author"].as_array().unwrap();
     assert_eq!(authors.len(), 1);
     assert_eq!(authors[0]["key"], "Alice <alice@example.com>");
-    assert!(html.contains(&row(&authors[0], "23%")), "{html}");
+    assert!(html.contains(&row(&authors[0], "28.5%")), "{html}");
 
     // A malformed key file: an error naming it, evidence untouched.
     let before = std::fs::read(lab.path("ws/evidence/git/repo-2026.json")).unwrap();
