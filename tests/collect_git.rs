@@ -747,6 +747,7 @@ fn verification_matches_git_with_the_same_trust() {
     let stranger = ssh_key(&lab, "stranger");
     let expired = ssh_key(&lab, "expired");
     let other = ssh_key(&lab, "other");
+    let files_only = ssh_key(&lab, "files-only");
     let public = |key: &Path| {
         let text = std::fs::read_to_string(key.with_extension("pub")).unwrap();
         text.split_whitespace()
@@ -760,10 +761,12 @@ fn verification_matches_git_with_the_same_trust() {
             "# who may sign\n\
              alice@example.com namespaces=\"git\" {}\n\
              alice@example.com valid-after=\"20250101\",valid-before=\"20260101\" {}\n\
-             eve@example.com {}\n",
+             eve@example.com {}\n\
+             alice@example.com namespaces=\"file\" {}\n",
             public(&allowed),
             public(&expired),
-            public(&other)
+            public(&other),
+            public(&files_only)
         ),
     )
     .unwrap();
@@ -772,6 +775,12 @@ fn verification_matches_git_with_the_same_trust() {
         ("ssh stranger", "2026-03-02 10:00:00 +0000", &stranger),
         ("ssh expired", "2026-03-03 10:00:00 +0000", &expired),
         ("ssh other principal", "2026-03-04 10:00:00 +0000", &other),
+        // Allowed to sign files, not commits.
+        (
+            "ssh wrong namespace",
+            "2026-03-05 10:00:00 +0000",
+            &files_only,
+        ),
     ] {
         let key_cfg = format!("user.signingkey={}", key.display());
         lab.commit(message, date, &["gpg.format=ssh", &key_cfg], &[]);
@@ -843,14 +852,14 @@ fn verification_matches_git_with_the_same_trust() {
         ]
     );
     // The tampered commit replaced the first good one in the history.
-    assert_eq!(evidence["summary"]["commits"], 14);
+    assert_eq!(evidence["summary"]["commits"], 15);
     assert_eq!(
         letters(&evidence, std::slice::from_ref(&good_again)),
         [(good_again.clone(), "G".to_string())]
     );
     assert_eq!(evidence["summary"]["merges"], 1);
     assert_eq!(evidence["summary"]["signed"]["gpg"], 7);
-    assert_eq!(evidence["summary"]["signed"]["ssh"], 4);
+    assert_eq!(evidence["summary"]["signed"]["ssh"], 5);
 
     // A good signature whose signer is not the committer: bad_email.
     let other_principal = evidence["unverified"]
@@ -895,7 +904,7 @@ fn verification_matches_git_with_the_same_trust() {
         .replace("&lt;", "<")
         .replace("&gt;", ">");
     assert!(
-        html.contains("aria-label=\"Share of verified commits per month: 2026-01 25% (1 of 4); 2026-02 0% (0 of 3); 2026-03 50% (2 of 4); 2026-04 33.3% (1 of 3).\""),
+        html.contains("aria-label=\"Share of verified commits per month: 2026-01 25% (1 of 4); 2026-02 0% (0 of 3); 2026-03 40% (2 of 5); 2026-04 33.3% (1 of 3).\""),
         "{html}"
     );
     let row = |c: &Value, share: &str| {
@@ -911,14 +920,14 @@ fn verification_matches_git_with_the_same_trust() {
     };
     let months = evidence["by_month"].as_array().unwrap();
     assert_eq!(months.len(), 4);
-    for (month, share) in months.iter().zip(["25%", "0%", "50%", "33.3%"]) {
+    for (month, share) in months.iter().zip(["25%", "0%", "40%", "33.3%"]) {
         assert!(html.contains(&row(month, share)), "{}", row(month, share));
     }
-    // Everything here is Alice's: 4 of her 14 commits are verified.
+    // Everything here is Alice's: 4 of her 15 commits are verified.
     let authors = evidence["by_author"].as_array().unwrap();
     assert_eq!(authors.len(), 1);
     assert_eq!(authors[0]["key"], "Alice <alice@example.com>");
-    assert!(html.contains(&row(&authors[0], "28.5%")), "{html}");
+    assert!(html.contains(&row(&authors[0], "26.6%")), "{html}");
 
     // A malformed key file: an error naming it, evidence untouched.
     let before = std::fs::read(lab.path("ws/evidence/git/repo-2026.json")).unwrap();
