@@ -594,21 +594,25 @@ fn walk(source: &Source, period: &Period) -> anyhow::Result<Vec<Candidate>> {
                 stack.push(parent);
             }
         };
-        let known = graph.as_ref().and_then(|graph| {
-            let commit = graph.commit_by_id(id)?;
-            let mut parents = Vec::with_capacity(2);
+        if let Some((graph, commit)) = graph
+            .as_ref()
+            .and_then(|graph| Some((graph, graph.commit_by_id(id)?)))
+        {
+            let time = i64::try_from(commit.committer_timestamp()).unwrap_or(i64::MAX);
+            let mut complete = true;
             for position in commit.iter_parents() {
-                parents.push(graph.id_at(position.ok()?).to_owned());
+                match position {
+                    Ok(position) => push(graph.id_at(position).to_owned()),
+                    // A damaged graph entry: the object says it all.
+                    Err(_) => complete = false,
+                }
             }
-            Some((parents, commit.committer_timestamp()))
-        });
-        if let Some((parents, time)) = known {
-            parents.into_iter().for_each(&mut push);
-            let time = i64::try_from(time).unwrap_or(i64::MAX);
-            if (low..=high).contains(&time) {
-                found.push(Candidate { id, data: None });
+            if complete {
+                if (low..=high).contains(&time) {
+                    found.push(Candidate { id, data: None });
+                }
+                continue;
             }
-            continue;
         }
         let data = read_commit(repo, &id, &mut buffer, &source.display_path)?;
         let Some(time) = scan_commit(data, &mut push) else {
