@@ -8,8 +8,8 @@ use crate::evidence::{
     AccessChange, AccessPerson, AccessTeam, AckPolicy, AckVersion, AlertCounts, AlertFeature,
     AlertRow, ChangeRow, Checks, Details, Direction, Excerpt, ExcerptLine, Facts, FailingCheck,
     FailingTest, FindingRow, FormatProblem, GitCheck, Kind, MetricPoint, MetricSeries,
-    MetricSummary, Outcome, PassedFrom, Severities, Severity, Signed, Summary, TestOutcome, Tests,
-    UnverifiedCommit, WorkflowCounts,
+    MetricSummary, Outcome, PassedFrom, Severities, Severity, Signed, SigningCount, Summary,
+    TestOutcome, Tests, UnverifiedCommit, WorkflowCounts,
 };
 
 impl Codec for Kind {
@@ -122,6 +122,13 @@ record!(AccessChange {
     reviewer,
     decision,
     date,
+});
+record!(SigningCount {
+    key,
+    commits,
+    signed,
+    verified,
+    unsigned,
 });
 record!(AckVersion {
     policy,
@@ -707,6 +714,16 @@ impl Codec for Details {
                 teams.encode(out);
                 omitted.encode(out);
             }
+            Details::CommitSigning {
+                months,
+                authors,
+                truncated,
+            } => {
+                out.push(15);
+                months.encode(out);
+                authors.encode(out);
+                truncated.encode(out);
+            }
         }
     }
 
@@ -775,6 +792,11 @@ impl Codec for Details {
                 people: Codec::decode(input)?,
                 teams: Codec::decode(input)?,
                 omitted: Codec::decode(input)?,
+            },
+            15 => Details::CommitSigning {
+                months: Codec::decode(input)?,
+                authors: Codec::decode(input)?,
+                truncated: Codec::decode(input)?,
             },
             _ => return None,
         })

@@ -15,7 +15,7 @@ use super::codec::{put_bytes, put_varint, Codec, Reader};
 use super::{checksum, identity, FastMap, FileKey};
 
 /// Raise when the layout or the encoding of any entry changes.
-pub const FORMAT: u32 = 5;
+pub const FORMAT: u32 = 6;
 const MAGIC: &[u8; 16] = b"auditbook-cache\n";
 const NAME: &str = "files";
 

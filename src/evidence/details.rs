@@ -34,6 +34,9 @@ pub const MAX_ACCESS_CHANGES: usize = 200;
 /// The most people, and policy versions, an acknowledgement file's lists keep.
 pub const MAX_ACK_PEOPLE: usize = 10_000;
 pub const MAX_ACK_VERSIONS: usize = 1000;
+/// The most months and authors a commit-signing file's tables keep.
+pub const MAX_SIGNING_MONTHS: usize = 600;
+pub const MAX_SIGNING_AUTHORS: usize = 1000;
 
 /// What the portal shows for one evidence file, by kind.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -129,8 +132,27 @@ pub enum Details {
         teams: Vec<AccessTeam>,
         omitted: u64,
     },
+    /// Commit signing: counts per month (oldest first) and per author
+    /// (most commits first).
+    CommitSigning {
+        months: Vec<SigningCount>,
+        authors: Vec<SigningCount>,
+        /// Whether months or authors were left out (beyond the caps).
+        truncated: bool,
+    },
     #[default]
     None,
+}
+
+/// One month's or one author's commits, as `collect git` counted them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SigningCount {
+    /// `2026-03`, or the author as `Name <email>`.
+    pub key: String,
+    pub commits: u64,
+    pub signed: u64,
+    pub verified: u64,
+    pub unsigned: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -43,7 +43,7 @@ use hashing::HashingReader;
 
 pub use details::{
     AccessChange, AckVersion, Details, Excerpt, ExcerptLine, FailingCheck, FailingTest, FindingRow,
-    MetricPoint, MetricSeries, TestOutcome,
+    MetricPoint, MetricSeries, SigningCount, TestOutcome,
 };
 pub use detect::detect;
 pub use github::{

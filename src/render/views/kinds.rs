@@ -1,8 +1,9 @@
 //! Each evidence kind's view on its evidence page: a scan's findings by
 //! severity and its findings table, a test report's failing tests, a CI
 //! log's excerpts around its errors with redactions marked, a drill's
-//! targets against its actuals, and tables for access reviews,
-//! acknowledgements, metrics and kube-bench checks. Built from the
+//! targets against its actuals, tables for access reviews,
+//! acknowledgements, metrics and kube-bench checks, and commit signing's
+//! verified share per month (a chart and its table) and its authors. Built from the
 //! evidence item's `summary` and `details`; kinds without a view of their
 //! own keep the generic summary rows.
 
@@ -13,7 +14,7 @@ use super::{href, markdown, Site};
 use crate::evidence::{
     AccessChange, AccessPerson, AccessTeam, AlertFeature, AlertRow, ChangeRow, Checks, Details,
     FailingCheck, FailingTest, FindingRow, GitCheck, Kind, MetricSummary, Outcome, PassedFrom,
-    Summary, UnverifiedCommit, WorkflowCounts,
+    SigningCount, Summary, UnverifiedCommit, WorkflowCounts,
 };
 
 /// Text split around `[REDACTED:<kind>]` markers, so that templates can
@@ -98,6 +99,28 @@ pub struct MetricRow<'a> {
     pub error_budget_left: Option<String>,
 }
 
+/// A month's or an author's commits, with the verified share as text.
+#[derive(Serialize)]
+pub struct SigningRow<'a> {
+    pub key: &'a str,
+    pub commits: u64,
+    pub signed: u64,
+    pub verified: u64,
+    pub unsigned: u64,
+    pub share: String,
+}
+
+fn signing_row(count: &SigningCount) -> SigningRow<'_> {
+    SigningRow {
+        key: &count.key,
+        commits: count.commits,
+        signed: count.signed,
+        verified: count.verified,
+        unsigned: count.unsigned,
+        share: charts::share(count.verified, count.commits),
+    }
+}
+
 /// What an evidence page shows for its kind.
 #[derive(Serialize)]
 #[serde(tag = "view", rename_all = "kebab-case")]
@@ -174,6 +197,21 @@ pub enum KindView<'a> {
     Metrics {
         rows: Vec<MetricRow<'a>>,
         chart: Option<Chart>,
+        truncated: bool,
+    },
+    CommitSigning {
+        commits: u64,
+        signed: u64,
+        gpg: u64,
+        ssh: u64,
+        x509: u64,
+        verified: u64,
+        unsigned: u64,
+        /// Verified commits as a share of all.
+        share: String,
+        chart: Option<Svg>,
+        months: Vec<SigningRow<'a>>,
+        authors: Vec<SigningRow<'a>>,
         truncated: bool,
     },
     GithubProtection {
@@ -530,6 +568,47 @@ impl<'a> Site<'a> {
                         chart.more = None;
                         chart
                     }),
+                    truncated,
+                }
+            }
+            (
+                Summary::CommitSigning {
+                    commits,
+                    signed,
+                    verified,
+                    unsigned,
+                },
+                details,
+            ) => {
+                let (months, authors, truncated): (&[SigningCount], &[SigningCount], bool) =
+                    match details {
+                        Details::CommitSigning {
+                            months,
+                            authors,
+                            truncated,
+                        } => (months, authors, *truncated),
+                        _ => (&[], &[], false),
+                    };
+                let counts: Vec<charts::MonthCount<'_>> = months
+                    .iter()
+                    .map(|m| charts::MonthCount {
+                        month: &m.key,
+                        commits: m.commits,
+                        verified: m.verified,
+                    })
+                    .collect();
+                KindView::CommitSigning {
+                    commits: *commits,
+                    signed: signed.gpg + signed.ssh + signed.x509,
+                    gpg: signed.gpg,
+                    ssh: signed.ssh,
+                    x509: signed.x509,
+                    verified: *verified,
+                    unsigned: *unsigned,
+                    share: charts::share(*verified, *commits),
+                    chart: charts::verified_by_month(&counts),
+                    months: months.iter().map(signing_row).collect(),
+                    authors: authors.iter().map(signing_row).collect(),
                     truncated,
                 }
             }
