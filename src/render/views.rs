@@ -855,84 +855,87 @@ impl<'a> Site<'a> {
         let item = &self.a.workspace.evidence[index];
         let raw = self.raw_path(index);
         let (preview, preview_truncated) = (copy.preview.clone(), copy.preview_truncated);
-        let view = self.kind_view(index);
-        let has_view = view.is_some();
-        let page = EvidencePage {
-            item: self.evidence_ref(index, None),
-            description: item.description.as_deref(),
-            kind_id: item.kind.as_str(),
-            sha256: &item.sha256,
-            size_bytes: item.size,
-            collected_at: time(item.collected_at),
-            collected_at_source: match item.collected_at_source {
-                crate::workspace::TimeSource::Sidecar => "its sidecar",
-                crate::workspace::TimeSource::FrontMatter => "its front matter",
-                crate::workspace::TimeSource::Content => "the time recorded in the file",
-                crate::workspace::TimeSource::GitCommit => "the git commit that added it",
-                crate::workspace::TimeSource::FileModified => "the file's modification time",
-            },
-            provenance: match &item.provenance {
-                Provenance::Stated { source } => source.clone(),
-                Provenance::Git {
-                    commit,
-                    author,
-                    time,
-                } => {
-                    format!(
-                        "Added by hand by {author} in commit {} on {}",
-                        &commit[..commit.len().min(12)],
-                        time.date_naive()
-                    )
-                }
-                Provenance::Untracked => "Not committed to git".to_string(),
-            },
-            max_age: item.max_age.map(|m| m.to_string()),
-            expires: item.expires.map(|e| e.date_naive().to_string()),
-            mappings: item
-                .controls
-                .iter()
-                .map(|m| Mapping {
-                    control: self.control_ref(m.control),
-                    via: self.via_text(m.via, item.kind),
-                    default: m.via == Via::KindDefault,
-                })
-                .collect(),
-            default_controls: item
-                .kind
-                .default_controls()
-                .iter()
-                .filter_map(|id| self.a.workspace.catalog.resolve(id).ok())
-                .map(|key| {
-                    let control = self.control_ref(key);
-                    DefaultControl {
-                        id: control.id,
-                        title: control.title,
-                        href: control.href,
+        // Decoded for this page only (see `LazyDetails::with`).
+        item.details.with(|details| {
+            let view = self.kind_view(index, details);
+            let has_view = view.is_some();
+            let page = EvidencePage {
+                item: self.evidence_ref(index, None),
+                description: item.description.as_deref(),
+                kind_id: item.kind.as_str(),
+                sha256: &item.sha256,
+                size_bytes: item.size,
+                collected_at: time(item.collected_at),
+                collected_at_source: match item.collected_at_source {
+                    crate::workspace::TimeSource::Sidecar => "its sidecar",
+                    crate::workspace::TimeSource::FrontMatter => "its front matter",
+                    crate::workspace::TimeSource::Content => "the time recorded in the file",
+                    crate::workspace::TimeSource::GitCommit => "the git commit that added it",
+                    crate::workspace::TimeSource::FileModified => "the file's modification time",
+                },
+                provenance: match &item.provenance {
+                    Provenance::Stated { source } => source.clone(),
+                    Provenance::Git {
+                        commit,
+                        author,
+                        time,
+                    } => {
+                        format!(
+                            "Added by hand by {author} in commit {} on {}",
+                            &commit[..commit.len().min(12)],
+                            time.date_naive()
+                        )
                     }
-                })
-                .collect(),
-            defaults_applied: item.controls.iter().any(|m| m.via == Via::KindDefault),
-            replaced_by: item
-                .controls
-                .iter()
-                .find(|m| m.via != Via::KindDefault)
-                .map(|m| self.via_text(m.via, item.kind)),
-            view,
-            summary: if has_view {
-                Vec::new()
-            } else {
-                summary_rows(&item.summary)
-            },
-            raw_href: format!("{}{}", root_of(&self.evidence_path(index)), href(&raw)),
-            file_name: item.path.rsplit('/').next().unwrap_or(&item.path),
-            text: copy.text,
-            redactions: copy.redactions,
-            preview_segments: preview.as_deref().map(kinds::segments).unwrap_or_default(),
-            preview,
-            preview_truncated,
-        };
-        let title = item.title.clone().unwrap_or_else(|| item.path.clone());
-        Ok(self.page(&self.evidence_path(index), title, page))
+                    Provenance::Untracked => "Not committed to git".to_string(),
+                },
+                max_age: item.max_age.map(|m| m.to_string()),
+                expires: item.expires.map(|e| e.date_naive().to_string()),
+                mappings: item
+                    .controls
+                    .iter()
+                    .map(|m| Mapping {
+                        control: self.control_ref(m.control),
+                        via: self.via_text(m.via, item.kind),
+                        default: m.via == Via::KindDefault,
+                    })
+                    .collect(),
+                default_controls: item
+                    .kind
+                    .default_controls()
+                    .iter()
+                    .filter_map(|id| self.a.workspace.catalog.resolve(id).ok())
+                    .map(|key| {
+                        let control = self.control_ref(key);
+                        DefaultControl {
+                            id: control.id,
+                            title: control.title,
+                            href: control.href,
+                        }
+                    })
+                    .collect(),
+                defaults_applied: item.controls.iter().any(|m| m.via == Via::KindDefault),
+                replaced_by: item
+                    .controls
+                    .iter()
+                    .find(|m| m.via != Via::KindDefault)
+                    .map(|m| self.via_text(m.via, item.kind)),
+                view,
+                summary: if has_view {
+                    Vec::new()
+                } else {
+                    summary_rows(&item.summary)
+                },
+                raw_href: format!("{}{}", root_of(&self.evidence_path(index)), href(&raw)),
+                file_name: item.path.rsplit('/').next().unwrap_or(&item.path),
+                text: copy.text,
+                redactions: copy.redactions,
+                preview_segments: preview.as_deref().map(kinds::segments).unwrap_or_default(),
+                preview,
+                preview_truncated,
+            };
+            let title = item.title.clone().unwrap_or_else(|| item.path.clone());
+            Ok(self.page(&self.evidence_path(index), title, page))
+        })
     }
 
     /// `window.AUDITBOOK_INDEX = [[kind, title, href, text], …];`

@@ -91,20 +91,47 @@ impl LazyDetails {
     }
 }
 
+impl LazyDetails {
+    /// `details`, encoded until they are needed.
+    fn encode(details: &Details, path: &Path) -> LazyDetails {
+        if matches!(details, Details::None) {
+            return LazyDetails::ready(Details::None);
+        }
+        let mut bytes = Vec::new();
+        crate::cache::codec::Codec::encode(details, &mut bytes);
+        let range = 0..bytes.len();
+        LazyDetails::encoded(&std::sync::Arc::new(bytes), range, path)
+    }
+
+    /// Calls `f` with the details, decoding them for this call only when
+    /// they are still encoded: an evidence page needs its item's details
+    /// once, and keeping 50,000 of them decoded would cost more memory than
+    /// the rest of the model.
+    pub fn with<R>(&self, f: impl FnOnce(&Details) -> R) -> R {
+        match (self.value.get(), &self.encoded) {
+            (Some(details), _) => f(details),
+            (None, Some(encoded)) => f(&encoded.decode()),
+            (None, None) => f(&Details::None),
+        }
+    }
+}
+
+impl Encoded {
+    fn decode(&self) -> Details {
+        // The entry's checksum held when it was loaded; should it still not
+        // decode, the file itself says.
+        crate::cache::facts::decode_details(&self.cache[self.range.clone()])
+            .or_else(|| evidence::read(&self.path).ok().map(|f| f.details))
+            .unwrap_or_default()
+    }
+}
+
 impl std::ops::Deref for LazyDetails {
     type Target = Details;
 
     fn deref(&self) -> &Details {
-        self.value.get_or_init(|| {
-            let Some(encoded) = &self.encoded else {
-                return Details::None;
-            };
-            // The entry's checksum held when it was loaded; should it still
-            // not decode, the file itself says.
-            crate::cache::facts::decode_details(&encoded.cache[encoded.range.clone()])
-                .or_else(|| evidence::read(&encoded.path).ok().map(|f| f.details))
-                .unwrap_or_default()
-        })
+        self.value
+            .get_or_init(|| self.encoded.as_ref().map_or(Details::None, Encoded::decode))
     }
 }
 
@@ -637,10 +664,13 @@ fn read_facts(
     now: std::time::SystemTime,
 ) -> (std::io::Result<(Facts, LazyDetails)>, Cached) {
     let path = &listed.path;
+    // Details read now are kept encoded too: as Rust values, the details
+    // of 50,000 files would be most of a cold build's memory, and each is
+    // needed once, for its evidence page.
     let with_details = |facts: std::io::Result<Facts>| {
         facts.map(|mut facts| {
             let details = std::mem::take(&mut facts.details);
-            (facts, LazyDetails::ready(details))
+            (facts, LazyDetails::encode(&details, path))
         })
     };
     let Some(before) = listed.key.filter(|_| cache.is_enabled()) else {

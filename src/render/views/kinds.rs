@@ -320,10 +320,15 @@ fn within(actual: Option<f64>, target: Option<f64>) -> Option<bool> {
 }
 
 impl<'a> Site<'a> {
-    /// The view of evidence item `index`'s kind, if it has one.
-    pub(super) fn kind_view(&self, index: usize) -> Option<KindView<'a>> {
+    /// The view of evidence item `index`'s kind, if it has one, from its
+    /// `details`.
+    pub(super) fn kind_view<'d>(
+        &'d self,
+        index: usize,
+        details: &'d Details,
+    ) -> Option<KindView<'d>> {
         let item = &self.a.workspace.evidence[index];
-        let view = match (&item.summary, &*item.details) {
+        let view = match (&item.summary, details) {
             (
                 Summary::Findings {
                     findings,
