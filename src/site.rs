@@ -130,6 +130,7 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
         built_at: published.as_ref().map_or(now, |p| p.published_at),
         draft: published.is_none() && !options.publish,
         notice: published.as_ref().and_then(republication_notice),
+        audience: None,
     };
     if published.is_none() && options.publish {
         options_for_render.built_at = now;

@@ -2,10 +2,13 @@
 //! does its work through the library, and returns the process exit code.
 
 pub mod build;
+pub mod bundle;
 pub mod check;
 pub mod collect;
 pub mod init;
+pub mod keygen;
 pub mod serve;
+pub mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

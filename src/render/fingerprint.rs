@@ -126,8 +126,9 @@ impl Fingerprints {
             built_at,
             draft,
             notice,
+            audience,
         } = options;
-        site.debug(&(built_at, draft, notice));
+        site.debug(&(built_at, draft, notice, audience));
         site.debug(a.config);
         site.debug(&workspace.catalog.frameworks());
         site.debug(workspace.catalog.crosswalk());

@@ -39,6 +39,23 @@ pub struct RenderOptions {
     pub draft: bool,
     /// A note shown on every page, e.g. a republication.
     pub notice: Option<String>,
+    /// Set when the portal is built for one audience of a bundle.
+    pub audience: Option<AudienceView>,
+}
+
+/// What every page of a bundle's portal says about whom it was prepared
+/// for and what it leaves out.
+#[derive(Debug, Clone, Serialize)]
+pub struct AudienceView {
+    pub name: String,
+    /// The classifications the audience may see, lowest first.
+    pub classifications: Vec<String>,
+    /// `Prepared for Prospect Inc, 2026-11-27 — confidential`.
+    pub stamp: String,
+    /// Policies, evidence items and recurring activities left out.
+    pub withheld: bool,
+    /// `SHA256:…` of the key that signs the bundle.
+    pub fingerprint: Option<String>,
 }
 
 /// The manifest of one portal version: every file with sha256 and size.
