@@ -172,7 +172,7 @@ pub fn build(workspace: &mut Workspace, options: &BundleOptions) -> anyhow::Resu
         .into_owned();
     let staging = dir.join(format!(".{file_name}.render-{}", std::process::id()));
     let partial = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
+    remove_stale_temporaries(&dir, &file_name);
     let result = (|| -> anyhow::Result<usize> {
         let templates = Templates::load(&workspace.root)?;
         let portal = staging.join(PORTAL);
@@ -302,6 +302,24 @@ pub fn build(workspace: &mut Workspace, options: &BundleOptions) -> anyhow::Resu
         fingerprint: public.as_ref().map(keys::Public::fingerprint),
         stamp,
     })
+}
+
+/// Removes what killed runs writing the same zip left behind.
+fn remove_stale_temporaries(dir: &Path, file_name: &str) {
+    let prefixes = [
+        format!(".{file_name}.render-"),
+        format!(".{file_name}.tmp-"),
+    ];
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+            let path = entry.path();
+            let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+        }
+    }
 }
 
 /// `2026-prospect-prospect-inc.zip`.

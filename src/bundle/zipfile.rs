@@ -249,3 +249,39 @@ fn put32(out: &mut Vec<u8>, v: u32) {
 fn put64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_le_bytes());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Past 65,534 entries the end record needs zip64; python3's zipfile
+    /// and auditbook's reader must both see every entry.
+    #[test]
+    fn many_entries_take_zip64_records_that_other_readers_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.zip");
+        let file = std::fs::File::create(&path).unwrap();
+        let mut writer = Writer::new(std::io::BufWriter::new(file), (0, (1 << 5) | 1));
+        let n = 70_000;
+        for i in 0..n {
+            let (entry, _) = compress(format!("e/{i:06}"), b"x", 6).unwrap();
+            writer.add(&entry).unwrap();
+        }
+        writer.finish().unwrap();
+        let output = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(len(z.namelist()), z.testzip())",
+            ])
+            .arg(&path)
+            .output()
+            .expect("python3");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            format!("{n} None")
+        );
+        let report = crate::bundle::verify::verify(&path, None, Default::default()).unwrap();
+        assert_eq!(report.entries, n);
+        assert_eq!(report.bytes, n as u64);
+    }
+}

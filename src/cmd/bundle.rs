@@ -1,14 +1,13 @@
 //! `auditbook bundle`: check the workspace, then write the zip of the
 //! portal built for one audience (see [`crate::bundle`]).
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use crate::bundle::{self, BundleOptions};
 use crate::diagnostic::Severity;
-use crate::report::{self, Painter, Verbosity};
+use crate::report::Painter;
 
-use super::{Global, EXIT_OK, EXIT_PROBLEMS};
+use super::{Global, EXIT_OK};
 
 /// The environment variable naming the signing key's path; it wins over
 /// `[signing] key` in auditbook.toml.
@@ -30,15 +29,7 @@ pub fn run(global: &Global, options: &Options) -> anyhow::Result<u8> {
     };
     let errors = workspace.diagnostics.count(Severity::Error);
     let Some(config) = workspace.config.as_ref().filter(|_| errors == 0) else {
-        let mut diagnostics = workspace.diagnostics.clone();
-        diagnostics.sort();
-        let mut err = std::io::stderr().lock();
-        report::write_text(&mut err, None, &diagnostics, painter, Verbosity::Quiet)?;
-        writeln!(
-            err,
-            "error: the workspace has errors; no bundle was made (see `auditbook check`)"
-        )?;
-        return Ok(EXIT_PROBLEMS);
+        return super::refuse(&workspace, global.color, "no bundle was made");
     };
     let signing_key = match std::env::var_os(SIGNING_KEY_ENV).filter(|v| !v.is_empty()) {
         Some(path) => Some(PathBuf::from(path)),
