@@ -115,8 +115,8 @@ pub struct Bundled {
 /// Deflate level: 6 (zlib's default) trades well on text evidence.
 const LEVEL: u32 = 6;
 /// Input bytes deflated at once before they are written in order: bounds
-/// memory whatever the size of the tree.
-const BATCH_BYTES: u64 = 64 << 20;
+/// memory (the deflated batch) whatever the size of the tree.
+const BATCH_BYTES: u64 = 32 << 20;
 
 /// Builds the bundle of `workspace` for `options.audience`. The workspace
 /// is cut down to the audience in place.
@@ -243,10 +243,10 @@ pub fn build(workspace: &mut Workspace, options: &BundleOptions) -> anyhow::Resu
                 let compressed: Vec<(zipfile::Entry, [u8; 32])> = batch
                     .par_iter()
                     .map(|(name, source, _)| -> anyhow::Result<_> {
-                        let bytes = std::fs::read(source)
+                        let file = std::fs::File::open(source)
                             .with_context(|| format!("cannot read {}", source.display()))?;
-                        zipfile::compress(name.clone(), &bytes, LEVEL)
-                            .with_context(|| format!("cannot compress {name}"))
+                        zipfile::compress_from(name.clone(), file, || std::fs::read(source), LEVEL)
+                            .with_context(|| format!("cannot read {}", source.display()))
                     })
                     .collect::<anyhow::Result<_>>()?;
                 for (entry, sha256) in compressed {
@@ -274,7 +274,7 @@ pub fn build(workspace: &mut Workspace, options: &BundleOptions) -> anyhow::Resu
             .into_inner()
             .map_err(|e| e.into_error())
             .with_context(write_err)?;
-        file.sync_all().with_context(write_err)?;
+        drop(file);
         Ok(manifest.files.len() + 1 + usize::from(signer.is_some()))
     })();
     let _ = std::fs::remove_dir_all(&staging);

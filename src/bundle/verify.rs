@@ -567,10 +567,13 @@ fn hash_entry(
         offset: start,
         left: r.compressed,
     };
+    // Buffers fit the entry: most are small pages, and a bundle holds
+    // a hundred thousand of them.
+    let input = (r.compressed.min(256 << 10) as usize).max(64);
     let mut reader: Box<dyn Read> = match r.method {
-        STORED => Box::new(std::io::BufReader::with_capacity(256 << 10, slice)),
+        STORED => Box::new(std::io::BufReader::with_capacity(input, slice)),
         DEFLATE => Box::new(flate2::read::DeflateDecoder::new(
-            std::io::BufReader::with_capacity(256 << 10, slice),
+            std::io::BufReader::with_capacity(input, slice),
         )),
         _ => return Err(String::new()),
     };
@@ -579,7 +582,8 @@ fn hash_entry(
     let mut sha = Sha256::new();
     let mut crc = crc32fast::Hasher::new();
     let mut size = 0u64;
-    let mut buf = vec![0u8; 256 << 10];
+    // One byte more than declared, so that an entry that yields more shows.
+    let mut buf = vec![0u8; (r.size.min(256 << 10) as usize) + 1];
     loop {
         let n = match reader.read(&mut buf) {
             Ok(0) => break,

@@ -35,33 +35,65 @@ pub struct Entry {
     pub data: Vec<u8>,
 }
 
-/// Deflates `bytes` (stored instead when deflate would not make it
-/// smaller), returning the entry and the SHA-256 of `bytes`.
-pub fn compress(name: String, bytes: &[u8], level: u32) -> io::Result<(Entry, [u8; 32])> {
+/// Deflates what `source` yields (stored instead when deflate would not
+/// make it smaller: `again` then gives the bytes once more), returning the
+/// entry and the SHA-256 of the bytes. Reads in chunks, so a large file
+/// is never held whole unless it does not compress.
+pub fn compress_from(
+    name: String,
+    mut source: impl io::Read,
+    again: impl FnOnce() -> io::Result<Vec<u8>>,
+    level: u32,
+) -> io::Result<(Entry, [u8; 32])> {
     use sha2::{Digest, Sha256};
-    let sha256: [u8; 32] = Sha256::digest(bytes).into();
-    let crc32 = crc32fast::hash(bytes);
-    let mut encoder = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(bytes.len() / 3 + 64),
-        flate2::Compression::new(level),
-    );
-    encoder.write_all(bytes)?;
+    let mut sha = Sha256::new();
+    let mut crc = crc32fast::Hasher::new();
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level));
+    let mut size = 0u64;
+    thread_local! {
+        // One read buffer per thread, not one per entry.
+        static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 1 << 20]);
+    }
+    BUF.with_borrow_mut(|buf| -> io::Result<()> {
+        loop {
+            let n = match source.read(buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            sha.update(&buf[..n]);
+            crc.update(&buf[..n]);
+            encoder.write_all(&buf[..n])?;
+            size += n as u64;
+        }
+    })?;
     let deflated = encoder.finish()?;
-    let (method, data) = if deflated.len() < bytes.len() {
+    let (method, data) = if (deflated.len() as u64) < size {
         (DEFLATE, deflated)
     } else {
-        (STORED, bytes.to_vec())
+        let bytes = again()?;
+        if bytes.len() as u64 != size || crc32fast::hash(&bytes) != crc.clone().finalize() {
+            return Err(io::Error::other("the file changed while it was being read"));
+        }
+        (STORED, bytes)
     };
     Ok((
         Entry {
             name,
             method,
-            crc32,
-            size: bytes.len() as u64,
+            crc32: crc.finalize(),
+            size,
             data,
         },
-        sha256,
+        sha.finalize().into(),
     ))
+}
+
+/// [`compress_from`] for bytes in memory.
+pub fn compress(name: String, bytes: &[u8], level: u32) -> io::Result<(Entry, [u8; 32])> {
+    compress_from(name, bytes, || Ok(bytes.to_vec()), level)
 }
 
 /// MS-DOS date and time of a UTC instant (from 1980 to 2107; clamped).
@@ -253,6 +285,24 @@ fn put64(out: &mut Vec<u8>, v: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_deflate_cannot_shrink_is_stored() {
+        use rand::{RngCore, SeedableRng};
+        let mut noise = vec![0u8; 10_000];
+        rand_chacha::ChaCha8Rng::seed_from_u64(7).fill_bytes(&mut noise);
+        let (entry, _) = compress("noise".into(), &noise, 6).unwrap();
+        assert_eq!((entry.method, &entry.data), (STORED, &noise));
+        let text = b"the same line again\n".repeat(500);
+        let (entry, sha) = compress("text".into(), &text, 6).unwrap();
+        assert_eq!(entry.method, DEFLATE);
+        assert!(entry.data.len() < text.len() / 10);
+        assert_eq!(entry.crc32, crc32fast::hash(&text));
+        assert_eq!(
+            hex::encode(sha),
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&text))
+        );
+    }
 
     /// Past 65,534 entries the end record needs zip64; python3's zipfile
     /// and auditbook's reader must both see every entry.
