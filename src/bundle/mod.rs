@@ -245,8 +245,19 @@ pub fn build(workspace: &mut Workspace, options: &BundleOptions) -> anyhow::Resu
                     .map(|(name, source, _)| -> anyhow::Result<_> {
                         let file = std::fs::File::open(source)
                             .with_context(|| format!("cannot read {}", source.display()))?;
-                        zipfile::compress_from(name.clone(), file, || std::fs::read(source), LEVEL)
-                            .with_context(|| format!("cannot read {}", source.display()))
+                        let compressed = zipfile::compress_from(
+                            name.clone(),
+                            file,
+                            || std::fs::read(source),
+                            LEVEL,
+                        )
+                        .with_context(|| format!("cannot read {}", source.display()))?;
+                        // Removed as soon as it is read, on the workers: on a
+                        // disk that discards freed blocks, removing a
+                        // gigabyte of rendered files at the end can take
+                        // longer than compressing it.
+                        let _ = std::fs::remove_file(source);
+                        Ok(compressed)
                     })
                     .collect::<anyhow::Result<_>>()?;
                 for (entry, sha256) in compressed {
@@ -277,7 +288,9 @@ pub fn build(workspace: &mut Workspace, options: &BundleOptions) -> anyhow::Resu
         drop(file);
         Ok(manifest.files.len() + 1 + usize::from(signer.is_some()))
     })();
-    let _ = std::fs::remove_dir_all(&staging);
+    crate::timing::time("bundle: remove the rendered folder", || {
+        let _ = std::fs::remove_dir_all(&staging);
+    });
     let entries = match result {
         Ok(entries) => entries,
         Err(error) => {
