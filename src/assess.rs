@@ -8,16 +8,17 @@
 //! (`SOURCE_DATE_EPOCH`, else today) is pending rather than missed, so a
 //! mid-year check does not flag December's activity in November.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
 
+use crate::cache::{FastMap, FastSet};
 use crate::catalog::ControlKey;
 use crate::config::{Config, Period, Schedule};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Position};
-use crate::evidence::Details;
+use crate::evidence::{Details, Summary};
 use crate::workspace::{Evidence, Workspace};
 
 /// A control's standing at the end of the period.
@@ -359,23 +360,32 @@ fn acknowledgements(workspace: &Workspace) -> Vec<PolicyAcknowledgement> {
         text.strip_prefix(['v', 'V']).unwrap_or(text)
     }
     let mut any = false;
-    let mut people: BTreeSet<&str> = BTreeSet::new();
-    // (policy id, version) -> people
-    let mut by_version: HashMap<(&str, &str), BTreeSet<&str>> = HashMap::new();
-    for item in &workspace.evidence {
+    let mut people: FastSet<&str> = FastSet::default();
+    // policy id -> version -> people. Hash sets: a year of acknowledgement
+    // files names hundreds of thousands of (person, policy) pairs.
+    let mut by_policy: FastMap<&str, FastMap<&str, FastSet<&str>>> = FastMap::default();
+    // Asking for other items' details would decode them all from the file
+    // cache: the summary says which items are acknowledgement files.
+    let files = workspace
+        .evidence
+        .iter()
+        .filter(|item| matches!(item.summary, Summary::Acknowledgement { .. }));
+    for item in files {
         let Details::Acknowledgements {
             people: named,
             versions,
             ..
-        } = &item.details
+        } = &*item.details
         else {
             continue;
         };
         any = true;
         people.extend(named.iter().map(String::as_str));
         for v in versions {
-            by_version
-                .entry((policy_id(&v.policy), version(&v.version)))
+            by_policy
+                .entry(policy_id(&v.policy))
+                .or_default()
+                .entry(version(&v.version))
                 .or_default()
                 .extend(v.people.iter().map(String::as_str));
         }
@@ -383,23 +393,25 @@ fn acknowledgements(workspace: &Workspace) -> Vec<PolicyAcknowledgement> {
     if !any {
         return Vec::new();
     }
+    let nobody = FastMap::default();
     workspace
         .policies
         .iter()
         .enumerate()
         .map(|(index, policy)| {
             let current = version(&policy.version);
-            let acknowledged = by_version.get(&(policy.id.as_str(), current));
-            let others: BTreeSet<&str> = by_version
+            let versions = by_policy.get(policy.id.as_str()).unwrap_or(&nobody);
+            let acknowledged = versions.get(current);
+            let others: FastSet<&str> = versions
                 .iter()
-                .filter(|((id, v), _)| *id == policy.id && *v != current)
+                .filter(|(v, _)| **v != current)
                 .flat_map(|(_, who)| who.iter().copied())
                 .filter(|who| !acknowledged.is_some_and(|a| a.contains(who)))
                 .collect();
             PolicyAcknowledgement {
                 policy: index,
                 version: policy.version.clone(),
-                acknowledged: acknowledged.map_or(0, BTreeSet::len),
+                acknowledged: acknowledged.map_or(0, FastSet::len),
                 other_version: others.len(),
                 people: people.len(),
             }

@@ -76,6 +76,9 @@ pub struct Config {
     pub sources: Sources,
     pub audiences: BTreeMap<String, Audience>,
     pub signing_key: Option<PathBuf>,
+    /// A digest of the text this was read from: with the catalog, it
+    /// determines everything above (for the page cache's fingerprints).
+    pub source_digest: crate::cache::Digest16,
 }
 
 #[derive(Debug, Clone)]
@@ -178,6 +181,12 @@ pub struct GithubSource {
     pub repos: Vec<String>,
     #[serde(default = "default_token_env")]
     pub token_env: String,
+    /// Seconds one request may take, answer read (default 30).
+    pub timeout: Option<f64>,
+    /// The longest single wait in seconds for a rate limit or a back-off
+    /// (default 900); a longer wait is cut to it and the request tried
+    /// again (and waited for again while GitHub still refuses it).
+    pub max_wait: Option<f64>,
 }
 
 fn default_github_api() -> String {
@@ -263,6 +272,8 @@ const ALL_KEYS: &[&str] = &[
     "org",
     "repos",
     "token_env",
+    "timeout",
+    "max_wait",
     "classifications",
     "key",
 ];
@@ -457,6 +468,7 @@ impl Validator<'_> {
             sources: raw.sources,
             audiences,
             signing_key: raw.signing.map(|s| s.key),
+            source_digest: crate::cache::digest16(self.text.as_bytes()),
         }
     }
 

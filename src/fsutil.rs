@@ -54,3 +54,38 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         format!("cannot replace {}", path.display())
     })
 }
+
+/// Like [`write_atomic`], with the contents written by `write` through a
+/// buffer, so that they need not be in memory at once.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let file_name = path
+        .file_name()
+        .with_context(|| format!("{} names no file", path.display()))?;
+    let temporary = dir.join(format!(
+        ".{}.tmp-{}",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = std::fs::File::create(&temporary).and_then(|file| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut out)?;
+        out.flush()
+    });
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(error).with_context(|| format!("cannot write {}", temporary.display()));
+    }
+    std::fs::rename(&temporary, path).with_context(|| {
+        let _ = std::fs::remove_file(&temporary);
+        format!("cannot replace {}", path.display())
+    })
+}

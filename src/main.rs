@@ -67,9 +67,11 @@ enum Command {
         name: Option<String>,
     },
     /// Check the workspace, then render the period's portal into
-    /// site/<period>/ and refresh the version index site/index.html. A
-    /// draft is replaced freely; a published period that would change is
-    /// refused unless --force.
+    /// site/<period>/ (with a page of changes since the newest older period
+    /// in the site, if any) and refresh the version index site/index.html
+    /// and site/periods.js; other periods are left as they are. A draft is
+    /// replaced freely; a published period that would change is refused
+    /// unless --force.
     Build {
         /// The site folder (default: site/ in the workspace).
         #[arg(long, value_name = "DIR")]
@@ -174,6 +176,16 @@ enum CollectSource {
     /// the configured allowed_signers and OpenPGP keys, per month and per
     /// author; written to evidence/git/<repo>-<period>.json.
     Git,
+    /// Evidence from the GitHub API for each repository of
+    /// [sources.github]: branch protection and rulesets, merged pull
+    /// requests and their reviews, CI runs and deployments, security
+    /// alerts, commit verification, collaborators and teams; written to
+    /// evidence/github/<repo>/<part>-<period>.json. The token is read from
+    /// the environment variable token_env names. Exit 1 when a part is
+    /// missing (its earlier file is kept).
+    Github,
+    /// Every source auditbook.toml configures: git, then github.
+    All,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -268,6 +280,8 @@ fn run(global: &Global, command: Command) -> anyhow::Result<u8> {
         ),
         Command::Collect { source } => match source {
             CollectSource::Git => collect::run_git(global),
+            CollectSource::Github => collect::run_github(global),
+            CollectSource::All => collect::run_all(global),
         },
         Command::Check { format, strict } => check::run(
             global,

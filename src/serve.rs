@@ -80,6 +80,9 @@ fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
     let mut resolved = root.to_path_buf();
     for component in Path::new(decoded.trim_start_matches('/')).components() {
         match component {
+            // Hidden entries are not the portal's: the page cache
+            // (`.cache/`), the folders of builds in progress.
+            Component::Normal(part) if part.to_string_lossy().starts_with('.') => return None,
             Component::Normal(part) => resolved.push(part),
             Component::CurDir => {}
             _ => return None,
@@ -183,5 +186,9 @@ mod tests {
         assert_eq!(resolve(dir.path(), "/../etc/passwd"), None);
         assert_eq!(resolve(dir.path(), "/%2e%2e/etc/passwd"), None);
         assert_eq!(resolve(dir.path(), "/missing.html"), None);
+        std::fs::create_dir_all(dir.path().join(".cache/2026/spare")).unwrap();
+        std::fs::write(dir.path().join(".cache/2026/spare/index.html"), "z").unwrap();
+        assert_eq!(resolve(dir.path(), "/.cache/2026/spare/index.html"), None);
+        assert_eq!(resolve(dir.path(), "/.cache/2026/spare/"), None);
     }
 }

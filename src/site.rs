@@ -6,6 +6,14 @@
 //! was. A published period is rebuilt with the stamp it was published with;
 //! if anything then differs, the build refuses unless forced, and a forced
 //! rebuild is recorded in `published.json` and on every page.
+//!
+//! Periods stand side by side: a build writes only its own period's folder
+//! and the two files at the site's root that every period shares, the
+//! version index and `periods.js` (the periods and the pages each holds,
+//! which every page loads to offer the same page in the other periods, so
+//! that a published period learns of newer ones without being rewritten).
+//! A period's "changes since" page compares it with the newest older
+//! period, from the `model.json` that period's folder holds.
 
 use std::path::{Path, PathBuf};
 
@@ -16,10 +24,14 @@ use serde::{Deserialize, Serialize};
 use crate::assess::Assessment;
 use crate::cache::pages::{PageCache, Working};
 use crate::render::{
-    self, Manifest, ManifestEntry, Output, Previous, RenderOptions, Rendered, Templates, MANIFEST,
+    self, Manifest, ManifestEntry, ManifestHead, Model, Output, Previous, PreviousPeriod,
+    RenderOptions, Rendered, Templates, MANIFEST,
 };
 
 pub const PUBLISHED: &str = "published.json";
+
+/// The site-wide list of periods and their pages, loaded by every page.
+pub const PERIODS_JS: &str = "periods.js";
 
 /// `site/<period>/published.json`: when a period was frozen, and every
 /// forced republication since.
@@ -107,20 +119,94 @@ impl std::fmt::Display for PublishedPeriodChanged {
 
 impl std::error::Error for PublishedPeriodChanged {}
 
+/// A build's temporary folder, made ready (the previous version taken
+/// from the page cache and checked) while the workspace loads.
+pub struct Prepared {
+    site: PathBuf,
+    period: String,
+    temporary: PathBuf,
+    pages: Option<PageCache>,
+    working: Working,
+    /// Whether the site folder was created for this build.
+    created_site: bool,
+}
+
+/// The site folder `options` name for the workspace at `root`.
+pub fn site_dir(root: &Path, options: &BuildOptions) -> PathBuf {
+    options.out.clone().unwrap_or_else(|| root.join("site"))
+}
+
+/// Makes `<site>/.tmp-<period>-<pid>` ready for a build of `period`: removes
+/// what killed builds left, and takes the page cache's spare folder.
+pub fn prepare(site: &Path, period: &str, cache: bool) -> anyhow::Result<Prepared> {
+    let created_site = !site.exists();
+    std::fs::create_dir_all(site).with_context(|| format!("cannot create {}", site.display()))?;
+    remove_stale_temporaries(site, period);
+    let temporary = site.join(format!(".tmp-{period}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&temporary);
+    let mut pages = cache.then(|| PageCache::open(site, period));
+    let working = match pages.as_mut() {
+        Some(pages) => pages
+            .take_spare(&temporary)
+            .with_context(|| format!("cannot create {}", temporary.display()))?,
+        None => {
+            std::fs::create_dir_all(&temporary)
+                .with_context(|| format!("cannot create {}", temporary.display()))?;
+            Working::default()
+        }
+    };
+    Ok(Prepared {
+        site: site.to_path_buf(),
+        period: period.to_string(),
+        temporary,
+        pages,
+        working,
+        created_site,
+    })
+}
+
+impl Prepared {
+    /// Gives the folder back to the page cache, for a build that does not
+    /// go ahead.
+    pub fn abandon(self) {
+        match &self.pages {
+            Some(pages) if !self.working.existing.is_empty() => pages.put_back(&self.temporary),
+            _ => {
+                let _ = std::fs::remove_dir_all(&self.temporary);
+            }
+        }
+        if self.created_site {
+            // Only if nothing else is in it.
+            let _ = std::fs::remove_dir(&self.site);
+        }
+    }
+}
+
 /// Renders `assessment` into `<site>/<period>/` and refreshes the version
-/// index.
-pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Result<BuildOutcome> {
+/// index. `prepared` is the folder [`prepare`] made ready, when the caller
+/// did that early; it is made here otherwise.
+pub fn build(
+    assessment: &Assessment<'_>,
+    options: &BuildOptions,
+    prepared: Option<Prepared>,
+) -> anyhow::Result<BuildOutcome> {
     let workspace = assessment.workspace;
-    let site = options
-        .out
-        .clone()
-        .unwrap_or_else(|| workspace.root.join("site"));
+    let site = site_dir(&workspace.root, options);
     let period = &assessment.config.period.name;
     let period_dir = site.join(period);
-    std::fs::create_dir_all(&site).with_context(|| format!("cannot create {}", site.display()))?;
-    remove_stale_temporaries(&site, period);
+    let prepared = match prepared {
+        Some(p) if p.site == site && &p.period == period => p,
+        other => {
+            if let Some(other) = other {
+                other.abandon();
+            }
+            crate::timing::time("site: take the spare folder", || {
+                prepare(&site, period, options.cache)
+            })?
+        }
+    };
 
-    let templates = Templates::load(&workspace.root)?;
+    let templates = crate::timing::time("site: templates", || Templates::load(&workspace.root))?;
     let published = read_published(&period_dir)?;
     let now = crate::build_time();
 
@@ -130,21 +216,25 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
         built_at: published.as_ref().map_or(now, |p| p.published_at),
         draft: published.is_none() && !options.publish,
         notice: published.as_ref().and_then(republication_notice),
+        previous: crate::timing::time("site: read the previous period", || {
+            previous_period(&site, period, &assessment.config.period.start.to_string())
+        })?,
         audience: None,
     };
     if published.is_none() && options.publish {
         options_for_render.built_at = now;
     }
 
-    let temporary = site.join(format!(".tmp-{period}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&temporary);
-    let mut pages = options.cache.then(|| PageCache::open(&site, period));
+    let Prepared {
+        temporary,
+        mut pages,
+        working,
+        ..
+    } = prepared;
     for note in pages.iter().flat_map(|p| p.notes.iter()) {
         crate::timing::note(note.clone());
     }
-    let output = crate::timing::time("site: take the spare folder", || {
-        prepare(&temporary, &period_dir, pages.as_mut())
-    })?;
+    let output = output_for(&temporary, &period_dir, pages.as_mut(), working);
     let result = (|| -> anyhow::Result<(BuildOutcome, Rendered)> {
         let mut rendered = render::render(assessment, &templates, output, &options_for_render)?;
         let mut manifest_sha256 = rendered.manifest_sha256.clone();
@@ -159,7 +249,7 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
                 state = BuildState::Unchanged;
             } else {
                 let old = read_manifest(&period_dir)?;
-                let changes = diff(&old.files, &rendered.manifest.files);
+                let changes = diff(&old.files, &rendered.files());
                 if !options.force {
                     return Err(PublishedPeriodChanged {
                         period: period.clone(),
@@ -207,16 +297,15 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
                 },
             )?;
         }
-        let manifest = &rendered.manifest;
-        let pages = manifest
-            .files
+        let pages = rendered
+            .records
             .iter()
-            .filter(|f| f.path.ends_with(".html"))
+            .filter(|(path, _)| path.ends_with(".html"))
             .count();
         Ok((
             BuildOutcome {
                 period_dir: period_dir.clone(),
-                files: manifest.files.len(),
+                files: rendered.records.len(),
                 pages,
                 manifest_sha256,
                 state,
@@ -238,23 +327,21 @@ pub fn build(assessment: &Assessment<'_>, options: &BuildOptions) -> anyhow::Res
     crate::timing::time("site: version index", || {
         write_version_index(&site, &assessment.config.organization.name, &templates)
     })?;
+    crate::timing::time("site: drop", || drop((pages, templates)));
     Ok(outcome)
 }
 
-/// The output of a build in `temporary`: the spare of the page cache when
-/// there is one (linking unchanged files from `period_dir`), else a new
-/// folder.
-fn prepare(
+/// The output of a build in `temporary`, which holds `working`, linking
+/// unchanged files from `period_dir` when the page cache has its records.
+fn output_for(
     temporary: &Path,
     period_dir: &Path,
     pages: Option<&mut PageCache>,
-) -> anyhow::Result<Output> {
+    working: Working,
+) -> Output {
     let Some(pages) = pages else {
-        return Output::new(temporary);
+        return Output::reusing(temporary, working, None);
     };
-    let working = pages
-        .take_spare(temporary)
-        .with_context(|| format!("cannot create {}", temporary.display()))?;
     let previous = pages
         .live
         .take()
@@ -263,7 +350,7 @@ fn prepare(
             dir: period_dir.to_path_buf(),
             records,
         });
-    Ok(Output::reusing(temporary, working, previous))
+    Output::reusing(temporary, working, previous)
 }
 
 /// Swaps the finished `temporary` in as `period_dir` (unless nothing
@@ -292,20 +379,21 @@ fn put_in_place(
         };
     }
     if let Some(pages) = pages {
-        pages.forget_live();
+        pages.retire_live();
     }
     let retired = swap_into_place(temporary, period_dir)?;
-    let Some(pages) = pages else {
-        return match retired {
-            Some(old) => std::fs::remove_dir_all(&old)
-                .with_context(|| format!("cannot remove {}", old.display())),
-            None => Ok(()),
-        };
+    if let Some(pages) = pages {
+        note(pages.save_live(&rendered.records));
+    }
+    let Some(old) = retired else {
+        return Ok(());
     };
-    note(pages.save_live(&rendered.records));
-    if let Some(old) = retired {
-        let records = rendered.previous.map(|p| p.records);
-        note(pages.keep_spare(&old, records.as_ref()));
+    match pages {
+        // The retired folder is what the live records described.
+        Some(pages) if rendered.previous.is_some() => note(pages.keep_spare(&old, None)),
+        // Nothing describes it: it goes, now that the new one is in place.
+        _ => std::fs::remove_dir_all(&old)
+            .with_context(|| format!("cannot remove {}", old.display()))?,
     }
     Ok(())
 }
@@ -326,6 +414,62 @@ fn republication_notice(record: &Published) -> Option<String> {
             String::new()
         }
     ))
+}
+
+/// The newest period folder of `site` that started before `start` (the
+/// period being built), with the model it holds. `None` when there is no
+/// older period, or the newest one has no model (built before models were
+/// written): comparing with an older one would skip a period.
+fn previous_period(
+    site: &Path,
+    period: &str,
+    start: &str,
+) -> anyhow::Result<Option<PreviousPeriod>> {
+    let mut newest: Option<(String, String)> = None;
+    for (name, dir) in period_folders(site)? {
+        if name == period {
+            continue;
+        }
+        let manifest = ManifestHead::read(&dir.join(MANIFEST))?;
+        let candidate = (manifest.start, name);
+        if candidate.0.as_str() < start && newest.as_ref().is_none_or(|n| candidate > *n) {
+            newest = Some(candidate);
+        }
+    }
+    let Some((_, folder)) = newest else {
+        return Ok(None);
+    };
+    match Model::read(&site.join(&folder))? {
+        Some((model, sha256)) => Ok(Some(PreviousPeriod {
+            folder,
+            model,
+            sha256,
+        })),
+        None => {
+            crate::timing::note(format!(
+                "no changes page: period {folder} holds no {} this version reads",
+                render::MODEL
+            ));
+            Ok(None)
+        }
+    }
+}
+
+/// Every period folder of `site` (one with a manifest), by name.
+fn period_folders(site: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let mut folders = Vec::new();
+    for entry in
+        std::fs::read_dir(site).with_context(|| format!("cannot list {}", site.display()))?
+    {
+        let entry = entry.with_context(|| format!("cannot list {}", site.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || !entry.path().join(MANIFEST).is_file() {
+            continue;
+        }
+        folders.push((name, entry.path()));
+    }
+    folders.sort();
+    Ok(folders)
 }
 
 /// Removes temporaries that killed builds of this period left behind.
@@ -450,26 +594,23 @@ struct Version {
     published: bool,
     published_at: Option<String>,
     republished: usize,
+    /// Its pages, relative to its folder, sorted.
+    #[serde(skip)]
+    pages: Vec<String>,
 }
 
-/// Writes `site/index.html`: every period folder with a manifest, newest
-/// first.
+/// Writes `site/index.html`, every period folder with a manifest newest
+/// first, and `site/periods.js`, the same periods with the pages each
+/// holds.
 pub fn write_version_index(
     site: &Path,
     organization: &str,
     templates: &Templates,
 ) -> anyhow::Result<()> {
     let mut versions = Vec::new();
-    for entry in
-        std::fs::read_dir(site).with_context(|| format!("cannot list {}", site.display()))?
-    {
-        let entry = entry.with_context(|| format!("cannot list {}", site.display()))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || !entry.path().join(MANIFEST).is_file() {
-            continue;
-        }
-        let manifest = read_manifest(&entry.path())?;
-        let published = read_published(&entry.path())?;
+    for (name, dir) in period_folders(site)? {
+        let manifest = read_manifest(&dir)?;
+        let published = read_published(&dir)?;
         versions.push(Version {
             href: format!("{}/index.html", crate::render::href(&name)),
             name,
@@ -480,6 +621,12 @@ pub fn write_version_index(
                 .as_ref()
                 .map(|p| p.published_at.date_naive().to_string()),
             republished: published.map_or(0, |p| p.republications.len()),
+            pages: manifest
+                .files
+                .into_iter()
+                .map(|f| f.path)
+                .filter(|p| p.ends_with(".html"))
+                .collect(),
         });
     }
     versions.sort_by(|a, b| b.start.cmp(&a.start).then(b.name.cmp(&a.name)));
@@ -498,5 +645,138 @@ pub fn write_version_index(
             })
         })
         .context("cannot render the version index")?;
+    crate::fsutil::write_atomic(&site.join(PERIODS_JS), periods_js(&versions).as_bytes())?;
     crate::fsutil::write_atomic(&site.join("index.html"), html.as_bytes())
+}
+
+/// `window.AUDITBOOK_PERIODS = {"pages": [...], "periods": [...]}`: every
+/// page path of any period once, sorted and front-coded (`"<n>|<rest>"`:
+/// the first n characters of the path before it, then `rest`, which keeps
+/// the file a fraction of the paths' size), and per period, newest first,
+/// its name, state and the pages it holds as `[first, count]` runs of
+/// indices into `pages` (periods share most pages, so the runs are few).
+///
+/// Published pages read this file with the `app.js` they were published
+/// with, for ever: its format is a contract. Change it only by adding
+/// fields, or raise `format` and keep writing what format 1 readers need.
+fn periods_js(versions: &[Version]) -> String {
+    #[derive(Serialize)]
+    struct Period<'a> {
+        name: &'a str,
+        published: bool,
+        has: Vec<[usize; 2]>,
+    }
+    #[derive(Serialize)]
+    struct Periods<'a> {
+        format: u32,
+        pages: Vec<String>,
+        periods: Vec<Period<'a>>,
+    }
+    let mut pages: Vec<&str> = versions
+        .iter()
+        .flat_map(|v| v.pages.iter().map(String::as_str))
+        .collect();
+    pages.sort_unstable();
+    pages.dedup();
+    let periods = versions
+        .iter()
+        .map(|v| {
+            let mut has: Vec<[usize; 2]> = Vec::new();
+            for page in &v.pages {
+                let Ok(i) = pages.binary_search(&page.as_str()) else {
+                    continue;
+                };
+                match has.last_mut() {
+                    Some(run) if run[0] + run[1] == i => run[1] += 1,
+                    _ => has.push([i, 1]),
+                }
+            }
+            Period {
+                name: &v.name,
+                published: v.published,
+                has,
+            }
+        })
+        .collect();
+    let mut coded = Vec::with_capacity(pages.len());
+    let mut before = "";
+    for page in &pages {
+        // Counted in UTF-16 units: JavaScript slices strings by them.
+        let mut shared = 0;
+        let mut units = 0;
+        for ((i, a), b) in page.char_indices().zip(before.chars()) {
+            if a != b {
+                break;
+            }
+            shared = i + a.len_utf8();
+            units += a.len_utf16();
+        }
+        coded.push(format!("{units}|{}", &page[shared..]));
+        before = page;
+    }
+    let json = serde_json::to_string(&Periods {
+        format: 1,
+        pages: coded,
+        periods,
+    })
+    .expect("strings serialize");
+    // Safe as a script whatever the names hold (see the search index).
+    let json = json
+        .replace('<', "\\u003c")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029");
+    format!("window.AUDITBOOK_PERIODS = {json};\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(name: &str, start: &str, published: bool, pages: &[&str]) -> Version {
+        Version {
+            name: name.to_string(),
+            href: String::new(),
+            built_at: String::new(),
+            start: start.to_string(),
+            published,
+            published_at: None,
+            republished: 0,
+            pages: pages.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    /// The format every published page's `app.js` reads: pinned.
+    #[test]
+    fn periods_js_is_front_coded_with_runs_per_period() {
+        let versions = [
+            version(
+                "2027",
+                "2027-01-01",
+                false,
+                &[
+                    "changes.html",
+                    "evidence/ü/a b.html",
+                    "evidence/ü/a c.html",
+                    "index.html",
+                ],
+            ),
+            version(
+                "2026",
+                "2026-01-01",
+                true,
+                &["evidence/ü/a b.html", "index.html", "policies/<x>.html"],
+            ),
+        ];
+        assert_eq!(
+            periods_js(&versions),
+            concat!(
+                r#"window.AUDITBOOK_PERIODS = {"format":1,"pages":["0|changes.html","0|evidence/ü/a b.html","#,
+                // "evidence/ü/a " is 13 UTF-16 units (14 bytes).
+                r#""13|c.html","0|index.html","0|policies/\u003cx>.html"],"periods":["#,
+                r#"{"name":"2027","published":false,"has":[[0,4]]},"#,
+                r#"{"name":"2026","published":true,"has":[[1,1],[3,2]]}]};"#,
+                "\n"
+            )
+        );
+    }
 }

@@ -8,6 +8,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use support::site::{change_for_2027, published_2026, run_ok, NON_ASCII};
 use support::Sandbox;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -152,5 +153,45 @@ fn policy_payloads_run_no_script_in_the_browser() {
             "--expect",
             "policies/xss.html=<img src=x onerror=alert(1)>",
         ],
+    );
+}
+
+#[test]
+fn a_page_offers_itself_in_the_other_period_from_file_urls() {
+    require_browser();
+    // 2026 is published before 2027 exists: its pages learn of 2027 only
+    // through site/periods.js.
+    let sandbox = published_2026();
+    change_for_2027(&sandbox);
+    run_ok(&sandbox, &["build"]);
+    let site = sandbox.path().join("site");
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-screenshots/changes.png");
+    let _ = std::fs::remove_file(&shot);
+    node(
+        "periods.mjs",
+        &[
+            utf8(&site),
+            "2026",
+            "2027",
+            "--page",
+            "index.html",
+            "--page",
+            "policies/access.html",
+            "--page",
+            "controls/soc2/CC7.1.html",
+            "--page",
+            // Evidence pages are named after their file.
+            &format!("{NON_ASCII}.html"),
+            "--only-newer",
+            "policies/new.html",
+            "--screenshot",
+            utf8(&shot),
+        ],
+    );
+    let (width, height) = png_size(&shot);
+    assert_eq!(width, 1280);
+    assert!(
+        (600..=1600).contains(&height),
+        "changes.png is {height} high"
     );
 }

@@ -196,3 +196,35 @@ fn the_cache_ignores_itself_in_git_and_no_cache_leaves_it_alone() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(stamp(&sandbox.path().join(CACHE)), before);
 }
+
+#[test]
+fn evidence_from_the_cache_equals_evidence_read_afresh() {
+    use auditbook::workspace::{LoadOptions, Workspace};
+    let sandbox = settled("valid");
+    // Real-world files of every kind, beside the fixture's own.
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real");
+    for kind in ["sarif", "trivy", "grype", "gitleaks", "kube-bench", "junit"] {
+        support::copy_tree(
+            &real.join(kind),
+            &sandbox.path().join("evidence/real").join(kind),
+        );
+    }
+    std::thread::sleep(Duration::from_millis(2100));
+    let load = |cache: bool| {
+        let workspace = Workspace::load(
+            sandbox.path(),
+            LoadOptions {
+                progress: false,
+                details: true,
+                cache,
+            },
+        )
+        .unwrap();
+        // Debug shows every field, the details decoded.
+        format!("{:?} {:?}", workspace.evidence, workspace.diagnostics)
+    };
+    let fresh = load(false);
+    assert!(!sandbox.path().join(CACHE).exists());
+    assert_eq!(load(true), fresh, "the run that fills the cache");
+    assert_eq!(load(true), fresh, "the run that reads it");
+}

@@ -421,6 +421,12 @@ fn classifies_every_commit_of_the_period() {
         .expect("the merge");
     assert_eq!(merge["subject"], "Merge topic");
 
+    // With git's commit-graph file the walk reads no commit object, and
+    // the evidence is the same.
+    lab.git(&["commit-graph", "write", "--reachable"]);
+    assert!(lab.path("repo/.git/objects/info/commit-graph").exists());
+    assert_eq!(lab.collect(), evidence);
+
     // `check` reads it as commit-signing evidence with DESIGN's summary.
     let (_, stdout, stderr) = lab.auditbook(&["check", "--format", "json"]);
     let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
@@ -511,6 +517,9 @@ fn bad_input_is_an_error_naming_it_and_leaves_evidence_untouched() {
 
     // Our own earlier file is replaced, atomically (no temporary left).
     std::fs::write(&evidence, &before).unwrap();
+    // A commit-graph that does not know the newest commit: the walk reads
+    // that one's object and takes the rest from the graph.
+    lab.git(&["commit-graph", "write", "--reachable"]);
     lab.commit("four", "2026-01-13 10:00:00 +0000", &[], &[]);
     let second = lab.collect();
     assert_eq!(second["summary"]["commits"], 4);
@@ -662,12 +671,83 @@ fn verification_matches_git_with_the_same_trust() {
         &[],
     );
 
+    // An expired signature (X): a key that never expires, made in 2020,
+    // signing with a signature valid for a day.
+    let faked_expiring = lab.path("keys/gpg-2020-sig-1d");
+    std::fs::write(
+        &faked_expiring,
+        "#!/bin/sh\nexec gpg --faked-system-time 20200101T120000 --default-sig-expire 1d \"$@\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&faked_expiring, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let output = lab.run(
+        "gpg",
+        &[
+            "--faked-system-time",
+            "20200101T000000",
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Dave <dave@example.com>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+        &lab.path("home"),
+        None,
+    );
+    assert!(output.status.success(), "{output:?}");
+    export("dave@example.com", "dave.asc");
+    let expiring_cfg = format!("gpg.program={}", faked_expiring.display());
+    let expired_sig = lab.commit(
+        "gpg expired signature",
+        "2026-02-02 10:00:00 +0000",
+        &[&expiring_cfg, "user.signingkey=dave@example.com"],
+        &[],
+    );
+
+    // A revoked key (R): it signs, then its owner revokes it with the
+    // certificate gpg made along with it.
+    let erin = gpg_key(
+        &lab,
+        "Erin <erin@example.com>",
+        &["ed25519", "sign", "never"],
+    );
+    let erin_cfg = format!("user.signingkey={erin}");
+    let revoked = lab.commit(
+        "gpg revoked",
+        "2026-02-03 10:00:00 +0000",
+        &[&erin_cfg],
+        &[],
+    );
+    let certificate = std::fs::read_to_string(
+        lab.path("gnupg")
+            .join("openpgp-revocs.d")
+            .join(format!("{erin}.rev")),
+    )
+    .unwrap()
+    .replace(":-----BEGIN", "-----BEGIN");
+    let output = lab.run(
+        "gpg",
+        &["--batch", "--import"],
+        &lab.path("home"),
+        Some(certificate.as_bytes()),
+    );
+    assert!(output.status.success(), "{output:?}");
+    export("erin@example.com", "erin.asc");
+
     // SSH: an allowed signer, one outside allowed_signers, one outside its
     // validity window, and one whose principal is not the committer.
     let allowed = ssh_key(&lab, "allowed");
     let stranger = ssh_key(&lab, "stranger");
     let expired = ssh_key(&lab, "expired");
     let other = ssh_key(&lab, "other");
+    let files_only = ssh_key(&lab, "files-only");
     let public = |key: &Path| {
         let text = std::fs::read_to_string(key.with_extension("pub")).unwrap();
         text.split_whitespace()
@@ -681,10 +761,12 @@ fn verification_matches_git_with_the_same_trust() {
             "# who may sign\n\
              alice@example.com namespaces=\"git\" {}\n\
              alice@example.com valid-after=\"20250101\",valid-before=\"20260101\" {}\n\
-             eve@example.com {}\n",
+             eve@example.com {}\n\
+             alice@example.com namespaces=\"file\" {}\n",
             public(&allowed),
             public(&expired),
-            public(&other)
+            public(&other),
+            public(&files_only)
         ),
     )
     .unwrap();
@@ -693,6 +775,12 @@ fn verification_matches_git_with_the_same_trust() {
         ("ssh stranger", "2026-03-02 10:00:00 +0000", &stranger),
         ("ssh expired", "2026-03-03 10:00:00 +0000", &expired),
         ("ssh other principal", "2026-03-04 10:00:00 +0000", &other),
+        // Allowed to sign files, not commits.
+        (
+            "ssh wrong namespace",
+            "2026-03-05 10:00:00 +0000",
+            &files_only,
+        ),
     ] {
         let key_cfg = format!("user.signingkey={}", key.display());
         lab.commit(message, date, &["gpg.format=ssh", &key_cfg], &[]);
@@ -709,6 +797,21 @@ fn verification_matches_git_with_the_same_trust() {
             ("GIT_COMMITTER_DATE", "2026-04-02 10:00:00 +0000"),
         ],
         None,
+    );
+    // A good OpenPGP signature by a trusted key whose user id is not the
+    // committer's email: git says G, GitHub would say bad_email.
+    let frank = gpg_key(
+        &lab,
+        "Frank <frank@example.com>",
+        &["ed25519", "sign", "never"],
+    );
+    export("frank@example.com", "frank.asc");
+    let frank_cfg = format!("user.signingkey={frank}");
+    let franks = lab.commit(
+        "gpg by frank",
+        "2026-04-03 10:00:00 +0000",
+        &[&frank_cfg],
+        &[],
     );
 
     lab.workspace(
@@ -736,16 +839,27 @@ fn verification_matches_git_with_the_same_trust() {
     let mut seen: Vec<&str> = expected.iter().map(|(_, l)| l.as_str()).collect();
     seen.sort_unstable();
     seen.dedup();
-    assert_eq!(seen, ["B", "E", "G", "N", "U", "Y"], "{expected:?}");
+    assert_eq!(
+        seen,
+        ["B", "E", "G", "N", "R", "U", "X", "Y"],
+        "{expected:?}"
+    );
+    assert_eq!(
+        letters(&evidence, &[expired_sig.clone(), revoked.clone()]),
+        [
+            (expired_sig.clone(), "X".to_string()),
+            (revoked.clone(), "R".to_string())
+        ]
+    );
     // The tampered commit replaced the first good one in the history.
-    assert_eq!(evidence["summary"]["commits"], 11);
+    assert_eq!(evidence["summary"]["commits"], 15);
     assert_eq!(
         letters(&evidence, std::slice::from_ref(&good_again)),
         [(good_again.clone(), "G".to_string())]
     );
     assert_eq!(evidence["summary"]["merges"], 1);
-    assert_eq!(evidence["summary"]["signed"]["gpg"], 4);
-    assert_eq!(evidence["summary"]["signed"]["ssh"], 4);
+    assert_eq!(evidence["summary"]["signed"]["gpg"], 7);
+    assert_eq!(evidence["summary"]["signed"]["ssh"], 5);
 
     // A good signature whose signer is not the committer: bad_email.
     let other_principal = evidence["unverified"]
@@ -754,8 +868,12 @@ fn verification_matches_git_with_the_same_trust() {
         .iter()
         .any(|c| c["subject"] == "ssh other principal");
     assert!(!other_principal, "git says G for it");
-    assert_eq!(evidence["summary"]["bad_email"], 1);
-    assert_eq!(evidence["summary"]["verified"], 3);
+    assert_eq!(
+        letters(&evidence, std::slice::from_ref(&franks)),
+        [(franks.clone(), "G".to_string())]
+    );
+    assert_eq!(evidence["summary"]["bad_email"], 2);
+    assert_eq!(evidence["summary"]["verified"], 4);
     let trust: Vec<&str> = evidence["provenance"]["trust"]
         .as_array()
         .unwrap()
@@ -767,9 +885,49 @@ fn verification_matches_git_with_the_same_trust() {
         [
             "trust/allowed_signers",
             "trust/gpg/alice.asc",
-            "trust/gpg/carol.asc"
+            "trust/gpg/carol.asc",
+            "trust/gpg/dave.asc",
+            "trust/gpg/erin.asc",
+            "trust/gpg/frank.asc"
         ]
     );
+
+    // The portal's page for the file: the verified share per month as a
+    // chart with its values in words and in a table, and a table per
+    // author, with the file's counts.
+    let (code, stdout, stderr) = lab.auditbook(&["build"]);
+    assert!(code == 0 || code == 1, "build failed:\n{stdout}\n{stderr}");
+    let html = std::fs::read_to_string(lab.path("ws/site/2026/evidence/git/repo-2026.json.html"))
+        .expect("the evidence page");
+    let html = html
+        .replace("&#x2f;", "/")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">");
+    assert!(
+        html.contains("aria-label=\"Share of verified commits per month: 2026-01 25% (1 of 4); 2026-02 0% (0 of 3); 2026-03 40% (2 of 5); 2026-04 33.3% (1 of 3).\""),
+        "{html}"
+    );
+    let row = |c: &Value, share: &str| {
+        format!(
+            "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{share}</td></tr>",
+            c["key"].as_str().unwrap(),
+            c["commits"],
+            c["signed"],
+            c["verified"],
+            c["unsigned"]
+        )
+    };
+    let months = evidence["by_month"].as_array().unwrap();
+    assert_eq!(months.len(), 4);
+    for (month, share) in months.iter().zip(["25%", "0%", "40%", "33.3%"]) {
+        assert!(html.contains(&row(month, share)), "{}", row(month, share));
+    }
+    // Everything here is Alice's: 4 of her 15 commits are verified.
+    let authors = evidence["by_author"].as_array().unwrap();
+    assert_eq!(authors.len(), 1);
+    assert_eq!(authors[0]["key"], "Alice <alice@example.com>");
+    assert!(html.contains(&row(&authors[0], "26.6%")), "{html}");
 
     // A malformed key file: an error naming it, evidence untouched.
     let before = std::fs::read(lab.path("ws/evidence/git/repo-2026.json")).unwrap();

@@ -654,7 +654,7 @@ fn content_times_and_unparsed_files_reach_the_workspace() {
         serde_json::to_value(scan.collected_at_source).unwrap(),
         json!("content")
     );
-    assert!(matches!(scan.details, Details::Findings { .. }));
+    assert!(matches!(*scan.details, Details::Findings { .. }));
     // A sidecar wins over the content.
     let dated = item("evidence/dated.sarif");
     assert_eq!(dated.collected_at.to_rfc3339(), "2026-06-01T00:00:00+00:00");

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use regex::Regex;
 use serde_json::Value;
+use support::site::{tree, unescape};
 use support::{copy_tree, fixture_dir, Sandbox};
 
 /// The secrets planted in `evidence/ci/deploy-2026-08-04.log`.
@@ -24,16 +25,6 @@ fn built(sandbox: &Sandbox) -> PathBuf {
         run.stdout, run.stderr
     );
     sandbox.path().join("site/2026")
-}
-
-/// HTML text as a browser reads it: minijinja escapes `/` and quotes.
-fn unescape(html: &str) -> String {
-    html.replace("&#x2f;", "/")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 fn page(site: &Path, relative: &str) -> String {
@@ -256,7 +247,7 @@ fn evidence_pages_show_their_kinds_view() {
     assert!(log.contains(r#"<span class="line error"><span class="ln" aria-hidden="true">9</span>Process completed with exit code 1.</span>"#), "{log}");
     assert!(log.contains("<strong>failure</strong> outcome"));
     assert!(log.contains("<strong>2</strong> secrets redacted"));
-    for (path, bytes) in support_tree(&sandbox.path().join("site")) {
+    for (path, bytes) in tree(&sandbox.path().join("site")) {
         let text = String::from_utf8_lossy(&bytes);
         for secret in PLANTED {
             assert!(
@@ -391,22 +382,6 @@ fn evidence_pages_show_their_kinds_view() {
             "current",
         ],
     );
-}
-
-/// Every file under `dir` with its bytes.
-fn support_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .map(Result::unwrap)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            (
-                e.path().display().to_string(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
 }
 
 #[test]

@@ -180,6 +180,9 @@ pub fn build(workspace: &mut Workspace, options: &BundleOptions) -> anyhow::Resu
             built_at: now,
             draft: !published,
             notice: None,
+            // A bundle holds one period: no changes page, nothing read
+            // from site/ that the audience might not see.
+            previous: None,
             audience: Some(AudienceView {
                 name: audience.name.clone(),
                 classifications: audience

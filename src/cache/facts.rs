@@ -5,9 +5,11 @@
 
 use super::codec::{record, tags, Codec, Reader};
 use crate::evidence::{
-    AccessChange, AckPolicy, AckVersion, Checks, Details, Direction, Excerpt, ExcerptLine, Facts,
-    FailingCheck, FailingTest, FindingRow, FormatProblem, Kind, MetricPoint, MetricSeries,
-    MetricSummary, Outcome, PassedFrom, Severities, Severity, Signed, Summary, TestOutcome, Tests,
+    AccessChange, AccessPerson, AccessTeam, AckPolicy, AckVersion, AlertCounts, AlertFeature,
+    AlertRow, ChangeRow, Checks, Details, Direction, Excerpt, ExcerptLine, Facts, FailingCheck,
+    FailingTest, FindingRow, FormatProblem, GitCheck, Kind, MetricPoint, MetricSeries,
+    MetricSummary, Outcome, PassedFrom, Severities, Severity, Signed, SigningCount, Summary,
+    TestOutcome, Tests, UnverifiedCommit, WorkflowCounts,
 };
 
 impl Codec for Kind {
@@ -121,26 +123,147 @@ record!(AccessChange {
     decision,
     date,
 });
+record!(SigningCount {
+    key,
+    commits,
+    signed,
+    verified,
+    unsigned,
+});
 record!(AckVersion {
     policy,
     version,
     people,
+});
+record!(AlertCounts {
+    critical,
+    high,
+    medium,
+    low
+});
+record!(ChangeRow {
+    number,
+    title,
+    url,
+    author,
+    merged_by,
+    merged_at,
+    class,
+    self_merged,
+    approvals,
+});
+record!(WorkflowCounts {
+    name,
+    runs,
+    success,
+    failure,
+    cancelled,
+    other,
+});
+record!(AlertFeature {
+    feature,
+    available,
+    message,
+    open,
+    fixed,
+    dismissed,
+    median_days_to_fix,
+});
+record!(AlertRow {
+    feature,
+    number,
+    severity,
+    title,
+    created_at,
+    url,
+});
+record!(UnverifiedCommit {
+    sha,
+    author,
+    date,
+    subject,
+    reason,
+});
+record!(GitCheck {
+    file,
+    compared,
+    disagree,
+    github_only,
+    git_only,
+});
+record!(AccessPerson {
+    login,
+    permission,
+    admin,
+    bot
+});
+record!(AccessTeam {
+    slug,
+    name,
+    permission
 });
 record!(FormatProblem {
     looked_like,
     line,
     message
 });
-record!(Facts {
-    kind,
-    sha256,
-    size,
-    summary,
-    details,
-    observed_at,
-    problem,
-    front_matter,
-});
+/// Facts are encoded with their details last, length-prefixed, so that a
+/// reader can take everything else and leave the details for later.
+impl Codec for Facts {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let Facts {
+            kind,
+            sha256,
+            size,
+            summary,
+            details,
+            observed_at,
+            problem,
+            front_matter,
+        } = self;
+        kind.encode(out);
+        sha256.encode(out);
+        size.encode(out);
+        summary.encode(out);
+        observed_at.encode(out);
+        problem.encode(out);
+        front_matter.encode(out);
+        let mut encoded = Vec::new();
+        details.encode(&mut encoded);
+        super::codec::put_bytes(out, &encoded);
+    }
+
+    fn decode(input: &mut Reader<'_>) -> Option<Self> {
+        let (mut facts, details) = decode_without_details(input)?;
+        facts.details = Details::decode(&mut Reader::new(details))?;
+        Some(facts)
+    }
+}
+
+/// Everything but the details (left as [`Details::None`]), and the bytes
+/// of the details.
+pub fn decode_without_details<'a>(input: &mut Reader<'a>) -> Option<(Facts, &'a [u8])> {
+    let facts = Facts {
+        kind: Codec::decode(input)?,
+        sha256: Codec::decode(input)?,
+        size: Codec::decode(input)?,
+        summary: Codec::decode(input)?,
+        details: Details::None,
+        observed_at: Codec::decode(input)?,
+        problem: Codec::decode(input)?,
+        front_matter: Codec::decode(input)?,
+    };
+    let len = input.len()?;
+    Some((facts, input.take(len)?))
+}
+
+/// Decodes details stored by [`Facts::encode`] (see
+/// [`decode_without_details`]).
+pub fn decode_details(bytes: &[u8]) -> Option<Details> {
+    let mut reader = Reader::new(bytes);
+    let details = Details::decode(&mut reader)?;
+    reader.is_empty().then_some(details)
+}
 
 impl Codec for Summary {
     fn encode(&self, out: &mut Vec<u8>) {
@@ -248,6 +371,116 @@ impl Codec for Summary {
                 verified.encode(out);
                 unsigned.encode(out);
             }
+            Summary::GithubProtection {
+                repository,
+                branch,
+                protected,
+                required_reviews,
+                dismiss_stale_reviews,
+                code_owner_reviews,
+                required_status_checks,
+                signed_commits_required,
+                admins_included,
+                force_pushes_allowed,
+                deletions_allowed,
+                scorecard_tier,
+            } => {
+                out.push(10);
+                repository.encode(out);
+                branch.encode(out);
+                protected.encode(out);
+                required_reviews.encode(out);
+                dismiss_stale_reviews.encode(out);
+                code_owner_reviews.encode(out);
+                required_status_checks.encode(out);
+                signed_commits_required.encode(out);
+                admins_included.encode(out);
+                force_pushes_allowed.encode(out);
+                deletions_allowed.encode(out);
+                scorecard_tier.encode(out);
+            }
+            Summary::GithubChanges {
+                repository,
+                merged,
+                reviewed,
+                self_merged,
+                unreviewed,
+                approved_after_merge,
+                bot_approved_only,
+            } => {
+                out.push(11);
+                repository.encode(out);
+                merged.encode(out);
+                reviewed.encode(out);
+                self_merged.encode(out);
+                unreviewed.encode(out);
+                approved_after_merge.encode(out);
+                bot_approved_only.encode(out);
+            }
+            Summary::GithubCi {
+                repository,
+                runs,
+                success,
+                failure,
+                cancelled,
+                other,
+                workflows,
+                deployments,
+                complete,
+            } => {
+                out.push(12);
+                repository.encode(out);
+                runs.encode(out);
+                success.encode(out);
+                failure.encode(out);
+                cancelled.encode(out);
+                other.encode(out);
+                workflows.encode(out);
+                deployments.encode(out);
+                complete.encode(out);
+            }
+            Summary::GithubAlerts {
+                repository,
+                open,
+                fixed,
+                dismissed,
+                unavailable,
+                median_days_to_fix,
+            } => {
+                out.push(13);
+                repository.encode(out);
+                open.encode(out);
+                fixed.encode(out);
+                dismissed.encode(out);
+                unavailable.encode(out);
+                median_days_to_fix.encode(out);
+            }
+            Summary::GithubCommits {
+                repository,
+                commits,
+                verified,
+                unverified,
+                disagree_with_git,
+            } => {
+                out.push(14);
+                repository.encode(out);
+                commits.encode(out);
+                verified.encode(out);
+                unverified.encode(out);
+                disagree_with_git.encode(out);
+            }
+            Summary::GithubAccess {
+                repository,
+                collaborators,
+                admins,
+                teams,
+            } => {
+                out.push(15);
+                repository.encode(out);
+                collaborators.encode(out);
+                admins.encode(out);
+                teams.encode(out);
+            }
         }
     }
 
@@ -309,6 +542,61 @@ impl Codec for Summary {
                 verified: Codec::decode(input)?,
                 unsigned: Codec::decode(input)?,
             },
+            10 => Summary::GithubProtection {
+                repository: Codec::decode(input)?,
+                branch: Codec::decode(input)?,
+                protected: Codec::decode(input)?,
+                required_reviews: Codec::decode(input)?,
+                dismiss_stale_reviews: Codec::decode(input)?,
+                code_owner_reviews: Codec::decode(input)?,
+                required_status_checks: Codec::decode(input)?,
+                signed_commits_required: Codec::decode(input)?,
+                admins_included: Codec::decode(input)?,
+                force_pushes_allowed: Codec::decode(input)?,
+                deletions_allowed: Codec::decode(input)?,
+                scorecard_tier: Codec::decode(input)?,
+            },
+            11 => Summary::GithubChanges {
+                repository: Codec::decode(input)?,
+                merged: Codec::decode(input)?,
+                reviewed: Codec::decode(input)?,
+                self_merged: Codec::decode(input)?,
+                unreviewed: Codec::decode(input)?,
+                approved_after_merge: Codec::decode(input)?,
+                bot_approved_only: Codec::decode(input)?,
+            },
+            12 => Summary::GithubCi {
+                repository: Codec::decode(input)?,
+                runs: Codec::decode(input)?,
+                success: Codec::decode(input)?,
+                failure: Codec::decode(input)?,
+                cancelled: Codec::decode(input)?,
+                other: Codec::decode(input)?,
+                workflows: Codec::decode(input)?,
+                deployments: Codec::decode(input)?,
+                complete: Codec::decode(input)?,
+            },
+            13 => Summary::GithubAlerts {
+                repository: Codec::decode(input)?,
+                open: Codec::decode(input)?,
+                fixed: Codec::decode(input)?,
+                dismissed: Codec::decode(input)?,
+                unavailable: Codec::decode(input)?,
+                median_days_to_fix: Codec::decode(input)?,
+            },
+            14 => Summary::GithubCommits {
+                repository: Codec::decode(input)?,
+                commits: Codec::decode(input)?,
+                verified: Codec::decode(input)?,
+                unverified: Codec::decode(input)?,
+                disagree_with_git: Codec::decode(input)?,
+            },
+            15 => Summary::GithubAccess {
+                repository: Codec::decode(input)?,
+                collaborators: Codec::decode(input)?,
+                admins: Codec::decode(input)?,
+                teams: Codec::decode(input)?,
+            },
             _ => return None,
         })
     }
@@ -366,6 +654,76 @@ impl Codec for Details {
                 versions.encode(out);
                 truncated.encode(out);
             }
+            Details::GithubProtection {
+                status_checks,
+                rules,
+                message,
+                next_tier_needs,
+            } => {
+                out.push(9);
+                status_checks.encode(out);
+                rules.encode(out);
+                message.encode(out);
+                next_tier_needs.encode(out);
+            }
+            Details::GithubChanges {
+                exceptions,
+                omitted,
+            } => {
+                out.push(10);
+                exceptions.encode(out);
+                omitted.encode(out);
+            }
+            Details::GithubCi {
+                workflows,
+                environments,
+            } => {
+                out.push(11);
+                workflows.encode(out);
+                environments.encode(out);
+            }
+            Details::GithubAlerts {
+                features,
+                open_alerts,
+                omitted,
+            } => {
+                out.push(12);
+                features.encode(out);
+                open_alerts.encode(out);
+                omitted.encode(out);
+            }
+            Details::GithubCommits {
+                unverified,
+                omitted,
+                reasons,
+                git,
+            } => {
+                out.push(13);
+                unverified.encode(out);
+                omitted.encode(out);
+                reasons.encode(out);
+                git.encode(out);
+            }
+            Details::GithubAccess {
+                people,
+                teams,
+                omitted,
+            } => {
+                out.push(14);
+                people.encode(out);
+                teams.encode(out);
+                omitted.encode(out);
+            }
+            Details::CommitSigning {
+                months,
+                authors,
+                truncated,
+            } => {
+                out.push(15);
+                months.encode(out);
+                authors.encode(out);
+                truncated.encode(out);
+            }
         }
     }
 
@@ -403,6 +761,41 @@ impl Codec for Details {
             8 => Details::Acknowledgements {
                 people: Codec::decode(input)?,
                 versions: Codec::decode(input)?,
+                truncated: Codec::decode(input)?,
+            },
+            9 => Details::GithubProtection {
+                status_checks: Codec::decode(input)?,
+                rules: Codec::decode(input)?,
+                message: Codec::decode(input)?,
+                next_tier_needs: Codec::decode(input)?,
+            },
+            10 => Details::GithubChanges {
+                exceptions: Codec::decode(input)?,
+                omitted: Codec::decode(input)?,
+            },
+            11 => Details::GithubCi {
+                workflows: Codec::decode(input)?,
+                environments: Codec::decode(input)?,
+            },
+            12 => Details::GithubAlerts {
+                features: Codec::decode(input)?,
+                open_alerts: Codec::decode(input)?,
+                omitted: Codec::decode(input)?,
+            },
+            13 => Details::GithubCommits {
+                unverified: Codec::decode(input)?,
+                omitted: Codec::decode(input)?,
+                reasons: Codec::decode(input)?,
+                git: Codec::decode(input)?,
+            },
+            14 => Details::GithubAccess {
+                people: Codec::decode(input)?,
+                teams: Codec::decode(input)?,
+                omitted: Codec::decode(input)?,
+            },
+            15 => Details::CommitSigning {
+                months: Codec::decode(input)?,
+                authors: Codec::decode(input)?,
                 truncated: Codec::decode(input)?,
             },
             _ => return None,

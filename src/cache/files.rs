@@ -9,14 +9,13 @@
 //! recorded one and its checksum holds; anything else in the file that
 //! does not add up makes the whole cache ignored.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::codec::{put_bytes, put_varint, Codec, Reader};
-use super::{digest16, identity, FileKey};
+use super::{checksum, identity, FastMap, FileKey};
 
 /// Raise when the layout or the encoding of any entry changes.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 6;
 const MAGIC: &[u8; 16] = b"auditbook-cache\n";
 const NAME: &str = "files";
 
@@ -45,7 +44,7 @@ struct Slot {
     key: FileKey,
     start: usize,
     end: usize,
-    check: [u8; 8],
+    check: u64,
 }
 
 /// Why the cache was not used, for `-v`.
@@ -60,9 +59,10 @@ pub enum State {
 /// The cache as read at the start of a run.
 pub struct FileCache {
     path: Option<PathBuf>,
-    data: Vec<u8>,
+    data: std::sync::Arc<Vec<u8>>,
     /// Per [`Class`], by path.
-    slots: [HashMap<String, Slot>; 2],
+    slots: [FastMap<String, Slot>; 2],
+    spill: std::sync::Mutex<Option<Spill>>,
     pub state: State,
 }
 
@@ -74,10 +74,19 @@ pub struct Entry {
     pub bytes: Bytes,
 }
 
-/// An entry's encoded bytes: new, or where they lie in the loaded cache.
+/// An entry's encoded bytes: where they lie in the loaded cache, set
+/// aside on disk (see [`FileCache::store`]), or in memory.
 pub enum Bytes {
-    New(Vec<u8>),
     Loaded(std::ops::Range<usize>),
+    Spilled { offset: u64, len: u64, check: u64 },
+    New(Vec<u8>),
+}
+
+/// New entries, written to an unlinked file as they come so that 60 MB of
+/// them need not wait in memory for the end of the load.
+struct Spill {
+    file: std::io::BufWriter<std::fs::File>,
+    len: u64,
 }
 
 impl FileCache {
@@ -85,8 +94,9 @@ impl FileCache {
     pub fn disabled() -> FileCache {
         FileCache {
             path: None,
-            data: Vec::new(),
+            data: Default::default(),
             slots: Default::default(),
+            spill: Default::default(),
             state: State::Disabled,
         }
     }
@@ -100,8 +110,9 @@ impl FileCache {
         let path = root.join(".auditbook").join("cache").join(NAME);
         let mut cache = FileCache {
             path: Some(path.clone()),
-            data: Vec::new(),
+            data: Default::default(),
             slots: Default::default(),
+            spill: Default::default(),
             state: State::Missing,
         };
         let data = match std::fs::read(&path) {
@@ -114,9 +125,9 @@ impl FileCache {
         };
         match parse(&data, identity) {
             Ok(slots) => {
-                cache.state = State::Loaded(slots.iter().map(HashMap::len).sum());
+                cache.state = State::Loaded(slots.iter().map(FastMap::len).sum());
                 cache.slots = slots;
-                cache.data = data;
+                cache.data = std::sync::Arc::new(data);
             }
             Err(reason) => cache.state = State::Ignored(reason.to_string()),
         }
@@ -127,33 +138,75 @@ impl FileCache {
         self.path.is_some()
     }
 
-    /// Decodes the entry for `path` when its key is still `key`; returns
-    /// it with where its bytes lie, to keep them in the next cache.
-    pub fn decode<T: Codec>(&self, class: Class, path: &str, key: &FileKey) -> Option<(T, Bytes)> {
+    /// The entry for `path` when its key is still `key` and it is intact:
+    /// its bytes and where they lie.
+    pub fn entry(&self, class: Class, path: &str, key: &FileKey) -> Option<(&[u8], Bytes)> {
         let slot = self.slots[class as usize].get(path)?;
         if slot.key != *key {
             return None;
         }
         let bytes = &self.data[slot.start..slot.end];
-        if digest16(bytes)[..8] != slot.check {
-            return None;
-        }
-        let mut reader = Reader::new(bytes);
-        let value = T::decode(&mut reader)?;
-        reader
-            .is_empty()
-            .then_some((value, Bytes::Loaded(slot.start..slot.end)))
+        (checksum(bytes) == slot.check).then_some((bytes, Bytes::Loaded(slot.start..slot.end)))
     }
 
-    fn bytes_of<'a>(&'a self, entry: &'a Entry) -> &'a [u8] {
-        match &entry.bytes {
-            Bytes::New(bytes) => bytes,
-            Bytes::Loaded(range) => &self.data[range.clone()],
+    /// Decodes the entry for `path` when its key is still `key`; returns
+    /// it with where its bytes lie, to keep them in the next cache.
+    pub fn decode<T: Codec>(&self, class: Class, path: &str, key: &FileKey) -> Option<(T, Bytes)> {
+        let (bytes, range) = self.entry(class, path, key)?;
+        let mut reader = Reader::new(bytes);
+        let value = T::decode(&mut reader)?;
+        reader.is_empty().then_some((value, range))
+    }
+
+    /// All of the loaded cache, for values decoded on first use.
+    pub fn data(&self) -> &std::sync::Arc<Vec<u8>> {
+        &self.data
+    }
+
+    /// Sets a new entry's bytes aside until [`save`](Self::save).
+    pub fn store(&self, bytes: Vec<u8>) -> Bytes {
+        let Some(path) = &self.path else {
+            return Bytes::New(bytes);
+        };
+        let mut spill = self.spill.lock().unwrap_or_else(|e| e.into_inner());
+        if spill.is_none() {
+            // Created and unlinked at once: nothing is left behind, even by
+            // a killed run.
+            let dir = path.parent().expect("the cache file is in a folder");
+            let name = dir.join(format!(".spill-{}", std::process::id()));
+            let file = super::create_dir(dir).and_then(|()| {
+                std::fs::File::options()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .open(&name)
+            });
+            if let Ok(file) = file {
+                let _ = std::fs::remove_file(&name);
+                *spill = Some(Spill {
+                    file: std::io::BufWriter::with_capacity(1 << 20, file),
+                    len: 0,
+                });
+            }
+        }
+        let Some(open) = spill.as_mut() else {
+            return Bytes::New(bytes);
+        };
+        use std::io::Write as _;
+        if open.file.write_all(&bytes).is_err() {
+            return Bytes::New(bytes);
+        }
+        let offset = open.len;
+        open.len += bytes.len() as u64;
+        Bytes::Spilled {
+            offset,
+            len: bytes.len() as u64,
+            check: checksum(&bytes),
         }
     }
 
     fn entries(&self) -> usize {
-        self.slots.iter().map(HashMap::len).sum()
+        self.slots.iter().map(FastMap::len).sum()
     }
 
     /// Writes `entries` as the new cache (atomically) unless they are
@@ -166,37 +219,78 @@ impl FileCache {
         if !changed && entries.len() == self.entries() && matches!(self.state, State::Loaded(_)) {
             return Ok(false);
         }
+        // The payload: first what was set aside (as it lies on disk), then
+        // the rest.
+        let mut spill = self.spill.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let spilled = spill.as_ref().map_or(0, |s| s.len);
         let mut index = Vec::new();
         put_varint(&mut index, entries.len() as u64);
-        let mut offset = 0u64;
+        let mut offset = spilled;
         for entry in entries {
-            let bytes = self.bytes_of(entry);
+            let (at, len, check) = match &entry.bytes {
+                Bytes::Spilled { offset, len, check } => (*offset, *len, *check),
+                Bytes::Loaded(range) => {
+                    let bytes = &self.data[range.clone()];
+                    offset += bytes.len() as u64;
+                    (
+                        offset - bytes.len() as u64,
+                        bytes.len() as u64,
+                        checksum(bytes),
+                    )
+                }
+                Bytes::New(bytes) => {
+                    offset += bytes.len() as u64;
+                    (
+                        offset - bytes.len() as u64,
+                        bytes.len() as u64,
+                        checksum(bytes),
+                    )
+                }
+            };
             entry.path.encode(&mut index);
             index.push(entry.class as u8);
             entry.key.encode(&mut index);
-            put_varint(&mut index, offset);
-            put_varint(&mut index, bytes.len() as u64);
-            index.extend_from_slice(&digest16(bytes)[..8]);
-            offset += bytes.len() as u64;
+            put_varint(&mut index, at);
+            put_varint(&mut index, len);
+            index.extend_from_slice(&check.to_le_bytes());
         }
-        let mut data = Vec::with_capacity(index.len() + offset as usize + 128);
-        data.extend_from_slice(MAGIC);
-        NAME.to_string().encode(&mut data);
-        FORMAT.encode(&mut data);
-        identity.to_string().encode(&mut data);
-        put_bytes(&mut data, &index);
-        data.extend_from_slice(&digest16(&index));
-        for entry in entries {
-            data.extend_from_slice(self.bytes_of(entry));
-        }
+        let mut head = Vec::with_capacity(index.len() + 128);
+        head.extend_from_slice(MAGIC);
+        NAME.to_string().encode(&mut head);
+        FORMAT.encode(&mut head);
+        identity.to_string().encode(&mut head);
+        put_bytes(&mut head, &index);
+        head.extend_from_slice(&checksum(&index).to_le_bytes());
         let dir = path.parent().expect("the cache file is in a folder");
         super::create_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        crate::fsutil::write_atomic(path, &data).map_err(|e| format!("{e:#}"))?;
+        crate::fsutil::write_atomic_with(path, |out| {
+            use std::io::{Read as _, Seek as _};
+            out.write_all(&head)?;
+            if let Some(spill) = spill.take() {
+                let mut file = spill.file.into_inner().map_err(|e| e.into_error())?;
+                file.rewind()?;
+                let copied = std::io::copy(&mut (&mut file).take(spilled), out)?;
+                if copied != spilled {
+                    return Err(std::io::Error::other(
+                        "the set-aside entries were cut short",
+                    ));
+                }
+            }
+            for entry in entries {
+                match &entry.bytes {
+                    Bytes::Loaded(range) => out.write_all(&self.data[range.clone()])?,
+                    Bytes::New(bytes) => out.write_all(bytes)?,
+                    Bytes::Spilled { .. } => {}
+                }
+            }
+            Ok(())
+        })
+        .map_err(|e| format!("{e:#}"))?;
         Ok(true)
     }
 }
 
-type Slots = [HashMap<String, Slot>; 2];
+type Slots = [FastMap<String, Slot>; 2];
 
 fn parse(data: &[u8], identity: &str) -> Result<Slots, &'static str> {
     let mut reader = Reader::new(data);
@@ -214,8 +308,8 @@ fn parse(data: &[u8], identity: &str) -> Result<Slots, &'static str> {
     }
     let index_len = reader.len().ok_or("truncated")?;
     let index = reader.take(index_len).ok_or("truncated")?;
-    let check: [u8; 16] = reader.array().ok_or("truncated")?;
-    if digest16(index) != check {
+    let check = u64::from_le_bytes(reader.array().ok_or("truncated")?);
+    if checksum(index) != check {
         return Err("its index is corrupt");
     }
     let payload_start = data.len() - reader.remaining();
@@ -230,7 +324,7 @@ fn parse(data: &[u8], identity: &str) -> Result<Slots, &'static str> {
         let key = FileKey::decode(&mut index).ok_or(corrupt)?;
         let offset = usize::try_from(index.varint().ok_or(corrupt)?).map_err(|_| corrupt)?;
         let len = usize::try_from(index.varint().ok_or(corrupt)?).map_err(|_| corrupt)?;
-        let check = index.array().ok_or(corrupt)?;
+        let check = u64::from_le_bytes(index.array().ok_or(corrupt)?);
         let end = offset.checked_add(len).ok_or(corrupt)?;
         if end > payload_len {
             return Err("truncated");

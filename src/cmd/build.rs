@@ -13,7 +13,27 @@ use super::{Global, EXIT_OK, EXIT_PROBLEMS};
 /// Builds (or publishes) the portal. A workspace with errors is not built:
 /// its errors are printed and the exit code is 1, as `check` would.
 pub fn run(global: &Global, options: &BuildOptions) -> anyhow::Result<u8> {
-    let workspace = super::load(global, true)?;
+    // The site's temporary folder is made ready (the previous version taken
+    // from the page cache and checked) while the workspace loads.
+    let preparing = peek_period(&global.workspace).map(|period| {
+        let site = site::site_dir(&global.workspace, options);
+        let cache = options.cache;
+        std::thread::spawn(move || {
+            crate::timing::time("site: take the spare folder", || {
+                site::prepare(&site, &period, cache)
+            })
+        })
+    });
+    let prepared = || preparing.map(|thread| thread.join().ok().and_then(Result::ok));
+    let workspace = match super::load(global, true) {
+        Ok(workspace) => workspace,
+        Err(error) => {
+            if let Some(prepared) = prepared().flatten() {
+                prepared.abandon();
+            }
+            return Err(error);
+        }
+    };
     let assessment = crate::timing::time("assess", || assess::assess(&workspace));
     let painter = Painter {
         enabled: global.color,
@@ -23,10 +43,14 @@ pub fn run(global: &Global, options: &BuildOptions) -> anyhow::Result<u8> {
         None => workspace.diagnostics.count(Severity::Error).max(1),
     };
     let Some(assessment) = assessment.filter(|_| errors == 0) else {
+        if let Some(prepared) = prepared().flatten() {
+            prepared.abandon();
+        }
         return super::refuse(&workspace, global.color, "nothing was built");
     };
 
-    let outcome = match site::build(&assessment, options) {
+    let started = std::time::Instant::now();
+    let outcome = match site::build(&assessment, options, prepared().flatten()) {
         Ok(outcome) => outcome,
         Err(error) => match error.downcast::<PublishedPeriodChanged>() {
             Ok(changed) => {
@@ -36,6 +60,7 @@ pub fn run(global: &Global, options: &BuildOptions) -> anyhow::Result<u8> {
             Err(error) => return Err(error),
         },
     };
+    crate::timing::record("(site::build in all)", started.elapsed());
     if !global.quiet {
         let what = match outcome.state {
             BuildState::Draft => "built draft".to_string(),
@@ -82,4 +107,32 @@ fn report_timing() {
         let _ = writeln!(err, "  {:>7.1} ms  {phase}", elapsed.as_secs_f64() * 1000.0);
     }
     let _ = writeln!(err, "  {:>7.1} ms  in all", total.as_secs_f64() * 1000.0);
+}
+
+/// The period `auditbook.toml` names, read ahead of the full load; `None`
+/// when it cannot be read or is not a safe folder name (the full load then
+/// says why).
+fn peek_period(root: &std::path::Path) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        period: PeekPeriod,
+    }
+    #[derive(serde::Deserialize)]
+    struct PeekPeriod {
+        name: String,
+    }
+    let text = std::fs::read_to_string(root.join(crate::config::FILE_NAME)).ok()?;
+    let name = toml::from_str::<Peek>(&text)
+        .ok()?
+        .period
+        .name
+        .trim()
+        .to_string();
+    let safe = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    safe.then_some(name)
 }

@@ -8,7 +8,7 @@
 //! the period when its committer date, in the committer's own time zone,
 //! falls between the period's first and last day.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -71,30 +71,43 @@ impl Person {
     }
 }
 
-/// One commit object, parsed.
+/// One commit object, parsed. Its signature and signed payload are not
+/// here but in the [`Scratch`] buffers the parse filled, which a thread
+/// reuses from commit to commit.
 #[derive(Debug, Clone)]
 pub struct RawCommit {
-    pub parents: Vec<gix::ObjectId>,
+    /// How many `parent` lines: more than one is a merge.
+    pub parents: usize,
     pub author: Person,
     pub committer: Person,
     /// Committer time: seconds since the epoch and the offset east of UTC.
     pub time: i64,
     pub offset_seconds: i32,
     pub subject: String,
-    /// The `gpgsig` header's value, unfolded.
-    pub signature: Option<Vec<u8>>,
+    /// Whether the commit has a `gpgsig` header.
+    pub signed: bool,
+}
+
+/// Buffers a parse writes into, kept by each thread so that a signed
+/// commit costs no allocation of its own.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// The `gpgsig` header's value, unfolded, ending in a newline.
+    pub signature: Vec<u8>,
     /// The commit without its `gpgsig` header: what was signed.
-    pub payload: Option<Vec<u8>>,
+    pub payload: Vec<u8>,
 }
 
 /// Parses a commit object's bytes. Returns `None` for bytes that are not a
-/// commit (no committer line); every other irregularity is tolerated.
-pub fn parse_commit(data: &[u8]) -> Option<RawCommit> {
-    let mut parents = Vec::new();
+/// commit (no committer line); every other irregularity is tolerated. For
+/// a signed commit, `scratch` receives the signature and the payload.
+pub fn parse_commit(data: &[u8], scratch: &mut Scratch) -> Option<RawCommit> {
+    let mut parents = 0;
     let mut author = None;
     let mut committer = None;
-    let mut signature: Option<Vec<u8>> = None;
-    // Byte ranges of the gpgsig header (with its continuation lines).
+    scratch.signature.clear();
+    scratch.payload.clear();
+    // Byte range of the first gpgsig header (with its continuation lines).
     let mut signature_range: Option<(usize, usize)> = None;
     let mut in_signature = false;
     let mut pos = 0;
@@ -112,27 +125,23 @@ pub fn parse_commit(data: &[u8]) -> Option<RawCommit> {
         }
         if let Some(rest) = content.strip_prefix(b" ") {
             if in_signature {
-                if let Some(sig) = signature.as_mut() {
-                    sig.push(b'\n');
-                    sig.extend_from_slice(rest);
-                }
+                scratch.signature.push(b'\n');
+                scratch.signature.extend_from_slice(rest);
                 if let Some(range) = signature_range.as_mut() {
                     range.1 = end;
                 }
             }
         } else {
             in_signature = false;
-            if let Some(hex) = content.strip_prefix(b"parent ") {
-                if let Ok(id) = gix::ObjectId::from_hex(hex) {
-                    parents.push(id);
-                }
+            if content.starts_with(b"parent ") {
+                parents += 1;
             } else if let Some(rest) = content.strip_prefix(b"author ") {
                 author = Some(parse_signature_line(rest));
             } else if let Some(rest) = content.strip_prefix(b"committer ") {
                 committer = Some(parse_signature_line(rest));
             } else if let Some(rest) = content.strip_prefix(b"gpgsig ") {
-                if signature.is_none() {
-                    signature = Some(rest.to_vec());
+                if signature_range.is_none() {
+                    scratch.signature.extend_from_slice(rest);
                     signature_range = Some((pos, end));
                     in_signature = true;
                 }
@@ -143,14 +152,10 @@ pub fn parse_commit(data: &[u8]) -> Option<RawCommit> {
     let (committer, time, offset_seconds) = committer?;
     let (author, _, _) = author.unwrap_or_else(|| (committer.clone(), time, offset_seconds));
     let subject = subject_of(&data[body_start.min(data.len())..]);
-    let payload = signature_range.map(|(start, end)| {
-        let mut payload = Vec::with_capacity(data.len() - (end - start));
-        payload.extend_from_slice(&data[..start]);
-        payload.extend_from_slice(&data[end..]);
-        payload
-    });
-    if let Some(sig) = signature.as_mut() {
-        sig.push(b'\n');
+    if let Some((start, end)) = signature_range {
+        scratch.payload.extend_from_slice(&data[..start]);
+        scratch.payload.extend_from_slice(&data[end..]);
+        scratch.signature.push(b'\n');
     }
     Some(RawCommit {
         parents,
@@ -159,9 +164,42 @@ pub fn parse_commit(data: &[u8]) -> Option<RawCommit> {
         time,
         offset_seconds,
         subject,
-        signature,
-        payload,
+        signed: signature_range.is_some(),
     })
+}
+
+/// The walk's cheap reading of a commit: its parents (passed to `parent`)
+/// and its committer time, without building anything. `None` when there
+/// is no committer line.
+fn scan_commit(data: &[u8], mut parent: impl FnMut(gix::ObjectId)) -> Option<i64> {
+    let mut time = None;
+    for line in data.split(|&b| b == b'\n') {
+        if line.is_empty() {
+            break;
+        }
+        if let Some(hex) = line.strip_prefix(b"parent ") {
+            if let Ok(id) = gix::ObjectId::from_hex(hex) {
+                parent(id);
+            }
+        } else if let Some(rest) = line.strip_prefix(b"committer ") {
+            let after = rest
+                .iter()
+                .rposition(|&b| b == b'>')
+                .map_or(rest, |i| &rest[i + 1..]);
+            let digits = after.trim_ascii_start();
+            let digits = &digits[..digits
+                .iter()
+                .position(|b| !b.is_ascii_digit())
+                .unwrap_or(digits.len())];
+            time = Some(
+                std::str::from_utf8(digits)
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0),
+            );
+        }
+    }
+    time
 }
 
 /// `Name <email> 1700000000 +0100` → the person, the time and the offset.
@@ -400,14 +438,14 @@ pub trait Verifier: Sync {
         kind: SignatureType,
         signature: &[u8],
         payload: &[u8],
-        commit: &CommitInfo,
+        commit: &CommitInfo<'_>,
     ) -> Check;
 }
 
 /// What a verifier may need to know about the commit.
 #[derive(Debug, Clone)]
-pub struct CommitInfo {
-    pub committer_email: String,
+pub struct CommitInfo<'a> {
+    pub committer_email: &'a str,
     pub time: i64,
 }
 
@@ -517,37 +555,92 @@ fn repository_name(path: &Path) -> String {
         .collect()
 }
 
-/// A commit as the walk found it, before verification.
-struct Walked {
+/// A commit the walk found whose committer time is near enough to the
+/// period to be decoded; its bytes when the walk already read them.
+struct Candidate {
     id: gix::ObjectId,
-    commit: RawCommit,
+    data: Option<Vec<u8>>,
 }
 
 /// Walks every commit reachable from the head and keeps those whose
-/// committer date falls in `period`.
-fn walk(source: &Source, period: &Period) -> anyhow::Result<Vec<Walked>> {
+/// committer time (UTC) is within a day of the period; the exact test, in
+/// the committer's time zone, is made once the commit is decoded.
+///
+/// The walk follows git's commit-graph file when there is one (parents
+/// and times without reading any object) and reads the commit objects
+/// otherwise, keeping the bytes of the candidates so that nothing is read
+/// twice.
+fn walk(source: &Source, period: &Period) -> anyhow::Result<Vec<Candidate>> {
     let repo = &source.repo;
-    let mut seen: HashSet<gix::ObjectId> = HashSet::new();
+    // A missing or unreadable commit-graph only makes the walk slower.
+    let graph = repo.commit_graph().ok();
+    let day = 24 * 3600;
+    let low = period
+        .start
+        .and_hms_opt(0, 0, 0)
+        .map_or(i64::MIN, |t| t.and_utc().timestamp() - day);
+    let high = period
+        .end
+        .and_hms_opt(0, 0, 0)
+        .map_or(i64::MAX, |t| t.and_utc().timestamp() + 2 * day);
+    let mut seen: gix::hashtable::HashSet<gix::ObjectId> = Default::default();
     let mut stack = vec![source.head];
     seen.insert(source.head);
     let mut found = Vec::new();
+    let mut buffer = Vec::new();
     while let Some(id) = stack.pop() {
-        let object = repo
-            .find_object(id)
-            .with_context(|| format!("{}: cannot read commit {id}", source.display_path))?;
-        let Some(commit) = parse_commit(&object.data) else {
-            anyhow::bail!("{}: object {id} is not a commit", source.display_path);
+        let mut push = |parent: gix::ObjectId| {
+            if seen.insert(parent) {
+                stack.push(parent);
+            }
         };
-        for parent in &commit.parents {
-            if seen.insert(*parent) {
-                stack.push(*parent);
+        if let Some((graph, commit)) = graph
+            .as_ref()
+            .and_then(|graph| Some((graph, graph.commit_by_id(id)?)))
+        {
+            let time = i64::try_from(commit.committer_timestamp()).unwrap_or(i64::MAX);
+            let mut complete = true;
+            for position in commit.iter_parents() {
+                match position {
+                    Ok(position) => push(graph.id_at(position).to_owned()),
+                    // A damaged graph entry: the object says it all.
+                    Err(_) => complete = false,
+                }
+            }
+            if complete {
+                if (low..=high).contains(&time) {
+                    found.push(Candidate { id, data: None });
+                }
+                continue;
             }
         }
-        if in_period(&commit, period) {
-            found.push(Walked { id, commit });
+        let data = read_commit(repo, &id, &mut buffer, &source.display_path)?;
+        let Some(time) = scan_commit(data, &mut push) else {
+            anyhow::bail!("{}: object {id} is not a commit", source.display_path);
+        };
+        if (low..=high).contains(&time) {
+            found.push(Candidate {
+                id,
+                data: Some(std::mem::take(&mut buffer)),
+            });
         }
     }
     Ok(found)
+}
+
+/// A commit object's bytes, read into `buffer`.
+fn read_commit<'b>(
+    repo: &gix::Repository,
+    id: &gix::oid,
+    buffer: &'b mut Vec<u8>,
+    display_path: &str,
+) -> anyhow::Result<&'b [u8]> {
+    match gix::prelude::Find::try_find(&repo.objects, id, buffer) {
+        Ok(Some(object)) if object.kind == gix::object::Kind::Commit => Ok(object.data),
+        Ok(Some(_)) => anyhow::bail!("{display_path}: object {id} is not a commit"),
+        Ok(None) => anyhow::bail!("{display_path}: commit {id} is missing"),
+        Err(error) => anyhow::bail!("{display_path}: cannot read commit {id}: {error}"),
+    }
 }
 
 fn local_time(time: i64, offset_seconds: i32) -> DateTime<FixedOffset> {
@@ -572,8 +665,9 @@ fn is_web(committer: &Person) -> bool {
     committer.email.eq_ignore_ascii_case("noreply@github.com")
 }
 
-/// Collects the evidence of one repository: walk, classify, verify (on
-/// rayon's pool), count.
+/// Collects the evidence of one repository: walk, then decode, classify
+/// and verify on rayon's pool (each thread with its own handle on the
+/// repository and its own buffers), then count.
 pub fn collect(
     source: &Source,
     period: &Period,
@@ -582,51 +676,67 @@ pub fn collect(
     collected_at: DateTime<chrono::Utc>,
 ) -> anyhow::Result<Evidence> {
     use rayon::prelude::*;
-    let walked = walk(source, period)?;
-    let mut records: Vec<CommitRecord> = walked
+    let candidates = walk(source, period)?;
+    let shared = source.repo.clone().into_sync();
+    // A gix::Repository is not Sync: the threads only see the path.
+    let display_path = source.display_path.as_str();
+    let decoded: anyhow::Result<Vec<Option<CommitRecord>>> = candidates
         .par_iter()
-        .map(|walked| record(walked, verifier))
+        .with_min_len(64)
+        .map_init(
+            || (shared.to_thread_local(), Vec::new(), Scratch::default()),
+            |(repo, buffer, scratch), candidate| {
+                let data = match &candidate.data {
+                    Some(data) => data.as_slice(),
+                    None => read_commit(repo, &candidate.id, buffer, display_path)?,
+                };
+                let Some(commit) = parse_commit(data, scratch) else {
+                    anyhow::bail!("{display_path}: object {} is not a commit", candidate.id);
+                };
+                Ok(in_period(&commit, period)
+                    .then(|| record(candidate.id, &commit, scratch, verifier)))
+            },
+        )
         .collect();
+    let mut records: Vec<CommitRecord> = decoded?.into_iter().flatten().collect();
     // Newest first, then by hash: a stable order.
     records.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.hash.cmp(&b.hash)));
     Ok(assemble(source, period, records, trust, collected_at))
 }
 
-fn record(walked: &Walked, verifier: &dyn Verifier) -> CommitRecord {
-    let commit = &walked.commit;
-    let kind = commit.signature.as_deref().map(SignatureType::of);
-    let check = match (kind, &commit.signature, &commit.payload) {
-        (None, _, _) => Check {
+fn record(
+    id: gix::ObjectId,
+    commit: &RawCommit,
+    scratch: &Scratch,
+    verifier: &dyn Verifier,
+) -> CommitRecord {
+    let kind = commit.signed.then(|| SignatureType::of(&scratch.signature));
+    let check = match kind {
+        None => Check {
             letter: Letter::N,
             signer: None,
             key: None,
             bad_email: false,
         },
-        (Some(SignatureType::Malformed), _, _) => Check {
+        Some(SignatureType::Malformed) => Check {
             letter: Letter::B,
             signer: None,
             key: None,
             bad_email: false,
         },
-        (Some(kind), Some(signature), Some(payload)) => verifier.check(
+        Some(kind) => verifier.check(
             kind,
-            signature,
-            payload,
+            &scratch.signature,
+            &scratch.payload,
             &CommitInfo {
-                committer_email: commit.committer.email.clone(),
+                committer_email: &commit.committer.email,
                 time: commit.time,
             },
         ),
-        (Some(_), _, _) => Check {
-            letter: Letter::B,
-            signer: None,
-            key: None,
-            bad_email: false,
-        },
     };
     let date = local_time(commit.time, commit.offset_seconds);
     CommitRecord {
-        hash: walked.id.to_hex().to_string(),
+        hash: id.to_hex().to_string(),
         author: commit.author.name.clone(),
         author_email: commit.author.email.clone(),
         committer: commit.committer.name.clone(),
@@ -640,7 +750,7 @@ fn record(walked: &Walked, verifier: &dyn Verifier) -> CommitRecord {
         bad_email: check.bad_email,
         signer: check.signer,
         key: check.key,
-        merge: commit.parents.len() > 1,
+        merge: commit.parents > 1,
         web: is_web(&commit.committer),
     }
 }
@@ -797,25 +907,33 @@ gpgsig -----BEGIN SSH SIGNATURE-----\n U1NIU0lH\n -----END SSH SIGNATURE-----\n\
 \n\
 Merge pull request #1\n\
 from topic\n\nbody\n";
-        let commit = parse_commit(data).unwrap();
-        assert_eq!(commit.parents.len(), 2);
+        let mut scratch = Scratch::default();
+        let commit = parse_commit(data, &mut scratch).unwrap();
+        assert_eq!(commit.parents, 2);
         assert_eq!(commit.author.email, "a@example.com");
         assert_eq!(commit.committer.name, "GitHub");
         assert_eq!(commit.time, 1767225601);
         assert_eq!(commit.offset_seconds, -(2 * 3600 + 30 * 60));
         assert_eq!(commit.subject, "Merge pull request #1 from topic");
         assert!(is_web(&commit.committer));
-        let signature = commit.signature.unwrap();
+        assert!(commit.signed);
+        let signature = &scratch.signature;
         assert_eq!(
             signature,
             b"-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n"
         );
-        assert_eq!(SignatureType::of(&signature), SignatureType::Ssh);
-        let payload = commit.payload.unwrap();
+        assert_eq!(SignatureType::of(signature), SignatureType::Ssh);
+        let payload = &scratch.payload;
         assert!(!payload.windows(6).any(|w| w == b"gpgsig"));
         assert!(payload.starts_with(b"tree "));
         assert!(payload.ends_with(b"\nbody\n"));
         assert_eq!(payload.len(), data.len() - 76);
+        let mut parents = Vec::new();
+        assert_eq!(scan_commit(data, |id| parents.push(id)), Some(1767225601));
+        assert_eq!(parents.len(), 2);
+        // The buffers are reused: an unsigned commit clears them.
+        let unsigned = parse_commit(b"committer C <c@x> 5 +0000\n\nhi\n", &mut scratch).unwrap();
+        assert!(!unsigned.signed && scratch.signature.is_empty() && scratch.payload.is_empty());
     }
 
     #[test]
@@ -830,9 +948,11 @@ from topic\n\nbody\n";
         );
         assert_eq!(SignatureType::of(b"hello"), SignatureType::Malformed);
         assert_eq!(SignatureType::of(b""), SignatureType::Malformed);
-        assert!(parse_commit(b"").is_none());
-        assert!(parse_commit(b"tree x\n\nno committer").is_none());
-        let odd = parse_commit(b"committer <> notanumber +9x\n").unwrap();
+        let mut scratch = Scratch::default();
+        assert!(parse_commit(b"", &mut scratch).is_none());
+        assert!(parse_commit(b"tree x\n\nno committer", &mut scratch).is_none());
+        assert_eq!(scan_commit(b"tree x\n\nno committer", |_| {}), None);
+        let odd = parse_commit(b"committer <> notanumber +9x\n", &mut scratch).unwrap();
         assert_eq!(odd.time, 0);
         assert_eq!(odd.offset_seconds, 0);
         assert_eq!(odd.subject, "");

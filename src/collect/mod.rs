@@ -5,6 +5,7 @@
 //! `commit-signing` evidence file per repository and period.
 
 pub mod git;
+pub mod github;
 pub mod openpgp;
 pub mod ssh;
 pub mod verify;

@@ -42,7 +42,7 @@ impl Keyring {
         &self,
         signature: &[u8],
         payload: &[u8],
-        commit: &CommitInfo,
+        commit: &CommitInfo<'_>,
         now: DateTime<Utc>,
     ) -> Check {
         let check = |letter, key: Option<String>| Check {
@@ -142,7 +142,7 @@ impl Keyring {
                 let bad_email = letter == Letter::G
                     && !emails
                         .iter()
-                        .any(|e| e.eq_ignore_ascii_case(&commit.committer_email));
+                        .any(|e| e.eq_ignore_ascii_case(commit.committer_email));
                 return Check {
                     letter,
                     signer,
@@ -187,7 +187,7 @@ mod tests {
     fn garbage_signatures_are_bad_and_never_panic() {
         let ring = Keyring::default();
         let commit = CommitInfo {
-            committer_email: "a@example.com".into(),
+            committer_email: "a@example.com",
             time: 0,
         };
         for garbage in [

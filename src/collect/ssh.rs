@@ -57,7 +57,7 @@ impl AllowedSigners {
     }
 
     /// Checks an SSH signature over `payload` made for `commit`.
-    pub fn check(&self, signature: &[u8], payload: &[u8], commit: &CommitInfo) -> Check {
+    pub fn check(&self, signature: &[u8], payload: &[u8], commit: &CommitInfo<'_>) -> Check {
         let bad = |key: Option<String>| Check {
             letter: Letter::B,
             signer: None,
@@ -100,7 +100,7 @@ impl AllowedSigners {
                     && match_pattern_list(principal, &s.principals)
             });
             if allowed {
-                let bad_email = !match_pattern_list(&commit.committer_email, principal);
+                let bad_email = !match_pattern_list(commit.committer_email, principal);
                 return Check {
                     letter: Letter::G,
                     signer: Some(principal.to_string()),
@@ -335,7 +335,7 @@ mod tests {
     fn garbage_signatures_are_bad_and_never_panic() {
         let signers = AllowedSigners::default();
         let commit = CommitInfo {
-            committer_email: "a@example.com".into(),
+            committer_email: "a@example.com",
             time: 0,
         };
         for garbage in [

@@ -51,7 +51,7 @@ impl Verifier for Trust {
         kind: SignatureType,
         signature: &[u8],
         payload: &[u8],
-        commit: &CommitInfo,
+        commit: &CommitInfo<'_>,
     ) -> Check {
         let cannot = Check {
             letter: Letter::E,

@@ -1,13 +1,14 @@
 //! Commit-signing evidence, as `auditbook collect git` writes it: the
 //! `summary` object's counts (DESIGN.md's `commits`, `signed` by type,
-//! `verified`, `unsigned`).
+//! `verified`, `unsigned`), and its breakdowns per month and per author
+//! for the portal.
 
 use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::common::{json_problem, skip_bom, Parsed, Problem};
-use super::details::Details;
+use super::common::{json_problem, skip_bom, truncate, Parsed, Problem};
+use super::details::{Details, SigningCount, MAX_SIGNING_AUTHORS, MAX_SIGNING_MONTHS, MESSAGE_LEN};
 use super::summary::{Signed, Summary};
 
 #[derive(Deserialize)]
@@ -15,6 +16,35 @@ struct File {
     summary: FileSummary,
     #[serde(default)]
     collected_at: Option<String>,
+    #[serde(default)]
+    by_month: Vec<FileCount>,
+    #[serde(default)]
+    by_author: Vec<FileCount>,
+}
+
+#[derive(Deserialize)]
+struct FileCount {
+    key: String,
+    commits: u64,
+    signed: u64,
+    verified: u64,
+    unsigned: u64,
+}
+
+impl FileCount {
+    fn adds_up(&self) -> bool {
+        self.verified <= self.signed && self.signed.saturating_add(self.unsigned) == self.commits
+    }
+
+    fn into_count(self) -> SigningCount {
+        SigningCount {
+            key: truncate(&self.key, MESSAGE_LEN),
+            commits: self.commits,
+            signed: self.signed,
+            verified: self.verified,
+            unsigned: self.unsigned,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -50,6 +80,42 @@ pub fn parse(reader: &mut dyn BufRead) -> Result<Parsed, Problem> {
             ),
         ));
     }
+    if let Some(bad) = file
+        .by_month
+        .iter()
+        .chain(&file.by_author)
+        .find(|c| !c.adds_up())
+    {
+        return Err(Problem::new(
+            None,
+            format!(
+                "the counts of `{}` do not add up: {} commits, {} signed, {} unsigned, {} verified",
+                bad.key, bad.commits, bad.signed, bad.unsigned, bad.verified
+            ),
+        ));
+    }
+    let mut months = file.by_month;
+    months.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut authors = file.by_author;
+    authors.sort_by(|a, b| b.commits.cmp(&a.commits).then_with(|| a.key.cmp(&b.key)));
+    let truncated = months.len() > MAX_SIGNING_MONTHS || authors.len() > MAX_SIGNING_AUTHORS;
+    let details = if months.is_empty() && authors.is_empty() {
+        Details::None
+    } else {
+        Details::CommitSigning {
+            months: months
+                .into_iter()
+                .take(MAX_SIGNING_MONTHS)
+                .map(FileCount::into_count)
+                .collect(),
+            authors: authors
+                .into_iter()
+                .take(MAX_SIGNING_AUTHORS)
+                .map(FileCount::into_count)
+                .collect(),
+            truncated,
+        }
+    };
     Ok(Parsed {
         summary: Summary::CommitSigning {
             commits: s.commits,
@@ -61,7 +127,7 @@ pub fn parse(reader: &mut dyn BufRead) -> Result<Parsed, Problem> {
             verified: s.verified,
             unsigned: s.unsigned,
         },
-        details: Details::None,
+        details,
         observed_at: file
             .collected_at
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
@@ -92,6 +158,38 @@ mod tests {
             parsed.observed_at.unwrap().to_rfc3339(),
             "2026-03-01T00:00:00+00:00"
         );
+        assert_eq!(parsed.details, Details::None);
+    }
+
+    #[test]
+    fn keeps_the_breakdowns_months_in_order_authors_by_commits() {
+        let parsed = parse_text(
+            r#"{"summary":{"commits":5,"signed":{"gpg":1,"ssh":2,"x509":0},"verified":2,"unsigned":2},
+               "by_month":[{"key":"2026-02","commits":2,"signed":1,"verified":0,"unsigned":1},
+                           {"key":"2026-01","commits":3,"signed":2,"verified":2,"unsigned":1}],
+               "by_author":[{"key":"A <a@x>","commits":1,"signed":0,"verified":0,"unsigned":1},
+                            {"key":"B <b@x>","commits":4,"signed":3,"verified":2,"unsigned":1}]}"#,
+        )
+        .unwrap();
+        let Details::CommitSigning {
+            months,
+            authors,
+            truncated,
+        } = parsed.details
+        else {
+            panic!("no commit-signing details: {:?}", parsed.details);
+        };
+        let keys = |rows: &[SigningCount]| rows.iter().map(|r| r.key.clone()).collect::<Vec<_>>();
+        assert_eq!(keys(&months), ["2026-01", "2026-02"]);
+        assert_eq!(keys(&authors), ["B <b@x>", "A <a@x>"]);
+        assert_eq!(authors[0].verified, 2);
+        assert!(!truncated);
+        // A breakdown whose counts do not add up is refused.
+        assert!(parse_text(
+            r#"{"summary":{"commits":1,"signed":{"gpg":0,"ssh":0,"x509":0},"verified":0,"unsigned":1},
+               "by_month":[{"key":"2026-01","commits":1,"signed":1,"verified":2,"unsigned":0}]}"#
+        )
+        .is_err());
     }
 
     #[test]

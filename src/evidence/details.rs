@@ -9,6 +9,10 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use super::common::truncate;
+use super::github::{
+    AccessPerson, AccessTeam, AlertFeature, AlertRow, ChangeRow, GitCheck, UnverifiedCommit,
+    WorkflowCounts,
+};
 use super::summary::Severity;
 use crate::redact::redact_text;
 
@@ -30,6 +34,9 @@ pub const MAX_ACCESS_CHANGES: usize = 200;
 /// The most people, and policy versions, an acknowledgement file's lists keep.
 pub const MAX_ACK_PEOPLE: usize = 10_000;
 pub const MAX_ACK_VERSIONS: usize = 1000;
+/// The most months and authors a commit-signing file's tables keep.
+pub const MAX_SIGNING_MONTHS: usize = 600;
+pub const MAX_SIGNING_AUTHORS: usize = 1000;
 
 /// What the portal shows for one evidence file, by kind.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -84,8 +91,68 @@ pub enum Details {
         /// Whether some points or series were left out (beyond the caps).
         truncated: bool,
     },
+    /// `collect github` protection: the required checks, the ruleset
+    /// rules, GitHub's message when unprotected, what the next Scorecard
+    /// tier needs.
+    GithubProtection {
+        status_checks: Vec<String>,
+        rules: Vec<String>,
+        message: Option<String>,
+        next_tier_needs: Vec<String>,
+    },
+    /// `collect github` changes: every merged pull request not reviewed
+    /// before its merge.
+    GithubChanges {
+        exceptions: Vec<ChangeRow>,
+        omitted: u64,
+    },
+    /// `collect github` CI: runs per workflow, deployments per environment.
+    GithubCi {
+        workflows: Vec<WorkflowCounts>,
+        environments: Vec<(String, u64)>,
+    },
+    /// `collect github` alerts: each feature (or why it is not available)
+    /// and the alerts open at the end of the period, most severe first.
+    GithubAlerts {
+        features: Vec<AlertFeature>,
+        open_alerts: Vec<AlertRow>,
+        omitted: u64,
+    },
+    /// `collect github` commits: the unverified ones, reasons counted, and
+    /// the comparison with `collect git`.
+    GithubCommits {
+        unverified: Vec<UnverifiedCommit>,
+        omitted: u64,
+        reasons: Vec<(String, u64)>,
+        git: Option<GitCheck>,
+    },
+    /// `collect github` access: collaborators (admins first) and teams.
+    GithubAccess {
+        people: Vec<AccessPerson>,
+        teams: Vec<AccessTeam>,
+        omitted: u64,
+    },
+    /// Commit signing: counts per month (oldest first) and per author
+    /// (most commits first).
+    CommitSigning {
+        months: Vec<SigningCount>,
+        authors: Vec<SigningCount>,
+        /// Whether months or authors were left out (beyond the caps).
+        truncated: bool,
+    },
     #[default]
     None,
+}
+
+/// One month's or one author's commits, as `collect git` counted them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SigningCount {
+    /// `2026-03`, or the author as `Name <email>`.
+    pub key: String,
+    pub commits: u64,
+    pub signed: u64,
+    pub verified: u64,
+    pub unsigned: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -20,6 +20,7 @@ mod common;
 mod details;
 mod detect;
 mod drill;
+mod github;
 mod gitleaks;
 mod grype;
 mod hashing;
@@ -42,9 +43,13 @@ use hashing::HashingReader;
 
 pub use details::{
     AccessChange, AckVersion, Details, Excerpt, ExcerptLine, FailingCheck, FailingTest, FindingRow,
-    MetricPoint, MetricSeries, TestOutcome,
+    MetricPoint, MetricSeries, SigningCount, TestOutcome,
 };
 pub use detect::detect;
+pub use github::{
+    AccessPerson, AccessTeam, AlertCounts, AlertFeature, AlertRow, ChangeRow, GitCheck,
+    UnverifiedCommit, WorkflowCounts,
+};
 pub use summary::{
     AckPolicy, Checks, Direction, MetricSummary, Outcome, PassedFrom, Severities, Severity, Signed,
     Summary, Tests,

@@ -9,8 +9,9 @@ use serde::{Serialize, Serializer};
 
 use super::common::{Parsed, Problem};
 use super::details::Details;
+use super::github::AlertCounts;
 use super::{
-    access_review, acknowledgement, ci_log, commit_signing, drill, gitleaks, grype, junit,
+    access_review, acknowledgement, ci_log, commit_signing, drill, github, gitleaks, grype, junit,
     kube_bench, metric, sarif, trivy, Kind,
 };
 
@@ -265,6 +266,69 @@ pub enum Summary {
         verified: u64,
         unsigned: u64,
     },
+    /// `collect github`: branch protection and rulesets of the default
+    /// branch.
+    GithubProtection {
+        repository: String,
+        branch: String,
+        protected: bool,
+        required_reviews: u64,
+        dismiss_stale_reviews: bool,
+        code_owner_reviews: bool,
+        required_status_checks: u64,
+        signed_commits_required: bool,
+        admins_included: bool,
+        force_pushes_allowed: bool,
+        deletions_allowed: bool,
+        scorecard_tier: u64,
+    },
+    /// `collect github`: merged pull requests by review.
+    GithubChanges {
+        repository: String,
+        merged: u64,
+        reviewed: u64,
+        self_merged: u64,
+        unreviewed: u64,
+        approved_after_merge: u64,
+        bot_approved_only: u64,
+    },
+    /// `collect github`: workflow runs and deployments.
+    GithubCi {
+        repository: String,
+        runs: u64,
+        success: u64,
+        failure: u64,
+        cancelled: u64,
+        other: u64,
+        workflows: u64,
+        deployments: u64,
+        /// False when GitHub counted more runs than it listed.
+        complete: bool,
+    },
+    /// `collect github`: Dependabot, code scanning and secret scanning.
+    GithubAlerts {
+        repository: String,
+        open: AlertCounts,
+        fixed: u64,
+        dismissed: u64,
+        unavailable: Vec<String>,
+        median_days_to_fix: Option<f64>,
+    },
+    /// `collect github`: GitHub's verification of default-branch commits.
+    GithubCommits {
+        repository: String,
+        commits: u64,
+        verified: u64,
+        unverified: u64,
+        disagree_with_git: Option<u64>,
+    },
+    /// `collect github`: collaborators and teams.
+    GithubAccess {
+        repository: String,
+        collaborators: u64,
+        admins: u64,
+        teams: u64,
+    },
     /// A file with nothing to summarise (generic files), or one whose
     /// format failed to parse.
     #[default]
@@ -306,14 +370,13 @@ pub fn summarize(
         Kind::Acknowledgement => acknowledgement::parse(reader),
         Kind::Metric => metric::parse(reader),
         Kind::CommitSigning => commit_signing::parse(reader),
-        // Written by collectors that do not exist yet.
         Kind::GithubProtection
         | Kind::GithubChanges
         | Kind::GithubCi
         | Kind::GithubAlerts
         | Kind::GithubCommits
-        | Kind::GithubAccess
-        | Kind::Generic => Ok(Parsed {
+        | Kind::GithubAccess => github::parse(kind, reader),
+        Kind::Generic => Ok(Parsed {
             summary: Summary::None,
             details: Details::None,
             observed_at: None,

@@ -33,20 +33,22 @@ use crate::workspace::{Evidence, Policy};
 /// Bump when the meaning of a fingerprint changes.
 const VERSION: &str = "auditbook page fingerprints 1";
 
-/// A running digest with typed, unambiguous inputs.
-struct Hasher(Sha256);
+/// A digest of typed, unambiguous inputs, gathered in a buffer and
+/// hashed at once.
+struct Hasher(Vec<u8>);
 
 impl Hasher {
     fn new(what: &str) -> Hasher {
-        let mut hasher = Hasher(Sha256::new());
+        let mut hasher = Hasher(Vec::with_capacity(256));
         hasher.str(VERSION);
         hasher.str(what);
         hasher
     }
 
     fn bytes(&mut self, bytes: &[u8]) {
-        self.0.update((bytes.len() as u64).to_le_bytes());
-        self.0.update(bytes);
+        self.0
+            .extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        self.0.extend_from_slice(bytes);
     }
 
     fn str(&mut self, text: &str) {
@@ -54,11 +56,11 @@ impl Hasher {
     }
 
     fn u64(&mut self, n: u64) {
-        self.0.update(n.to_le_bytes());
+        self.0.extend_from_slice(&n.to_le_bytes());
     }
 
     fn digest(&mut self, digest: &Digest16) {
-        self.0.update(digest);
+        self.0.extend_from_slice(digest);
     }
 
     fn digests<'a>(&mut self, digests: impl IntoIterator<Item = &'a Digest16>) {
@@ -73,19 +75,20 @@ impl Hasher {
     /// A value by its `Debug` text: for small values of types whose
     /// `Debug` is deterministic (no hash maps inside).
     fn debug(&mut self, value: &impl fmt::Debug) {
-        struct Feed<'a>(&'a mut Sha256);
+        struct Feed<'a>(&'a mut Vec<u8>);
         impl fmt::Write for Feed<'_> {
             fn write_str(&mut self, s: &str) -> fmt::Result {
-                self.0.update(s.as_bytes());
+                self.0.extend_from_slice(s.as_bytes());
                 Ok(())
             }
         }
         let _ = write!(Feed(&mut self.0), "{value:?}");
-        self.0.update([0xff]);
+        // 0xff occurs in no UTF-8 text: the end is unambiguous.
+        self.0.push(0xff);
     }
 
     fn finish(self) -> Digest16 {
-        let full = self.0.finalize();
+        let full = Sha256::digest(&self.0);
         let mut out = [0u8; 16];
         out.copy_from_slice(&full[..16]);
         out
@@ -109,6 +112,9 @@ pub struct Fingerprints {
     schedules: Digest16,
     /// Everything: for pages that summarise the whole workspace.
     world: Digest16,
+    /// The previous period's folder and model, for the pages that compare
+    /// with it.
+    previous: Digest16,
 }
 
 impl Fingerprints {
@@ -126,10 +132,25 @@ impl Fingerprints {
             built_at,
             draft,
             notice,
+            previous: before,
             audience,
         } = options;
         site.debug(&(built_at, draft, notice, audience));
-        site.debug(a.config);
+        let mut previous = Hasher::new("previous period");
+        if let Some(before) = before {
+            // The model file's sha256 stands for the model read from it.
+            let crate::render::PreviousPeriod {
+                folder,
+                model: _,
+                sha256,
+            } = before;
+            previous.str(folder);
+            previous.str(sha256);
+        }
+        let previous = previous.finish();
+        // The configuration by the text it came from: its Debug shows the
+        // inner state of compiled globs, which depends on what they matched.
+        site.digest(&a.config.source_digest);
         site.debug(&workspace.catalog.frameworks());
         site.debug(workspace.catalog.crosswalk());
         site.debug(&workspace.commit);
@@ -206,6 +227,7 @@ impl Fingerprints {
             status,
             schedules,
             world,
+            previous,
         }
     }
 
@@ -225,6 +247,22 @@ impl Fingerprints {
     pub fn dashboard(&self, path: &str) -> Digest16 {
         let mut h = self.page("dashboard", path);
         h.digest(&self.world);
+        h.digest(&self.previous);
+        h.finish()
+    }
+
+    /// `model.json`: everything the model holds is in the world digest.
+    pub fn model(&self, path: &str) -> Digest16 {
+        let mut h = self.page("model", path);
+        h.digest(&self.world);
+        h.finish()
+    }
+
+    /// The changes page: this period's model against the previous one.
+    pub fn changes(&self, path: &str) -> Digest16 {
+        let mut h = self.page("changes", path);
+        h.digest(&self.world);
+        h.digest(&self.previous);
         h.finish()
     }
 

@@ -6,14 +6,21 @@
 //! `index.html` (dashboard), `frameworks/<framework>.html`,
 //! `controls/<framework>/<id>.html`, `policies.html`, `policies/<id>.html`,
 //! `evidence.html`, `evidence/<path>.html`, `raw/<path>` (the redacted
-//! file), `assets/`, `manifest.json`.
+//! file), `assets/`, `model.json` (the period's model, read by later
+//! periods), `changes.html` (what changed since the previous period, when
+//! there is one) and `manifest.json`.
 
 mod fingerprint;
 mod markdown;
+mod model;
 mod output;
 mod raw;
 mod templates;
 mod views;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -22,13 +29,14 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::assess::Assessment;
-use crate::cache::pages::{Record, Records};
+use crate::cache::pages::Record;
 use crate::cache::Digest16;
 use fingerprint::Fingerprints;
+pub use model::{Model, MODEL};
 pub use output::{ManifestEntry, Output, Previous};
 pub use templates::{Templates, ASSETS, TEMPLATES};
 pub use views::href;
-use views::Site;
+use views::{Changes, Site, CHANGES};
 
 /// What a build stamps on every page.
 #[derive(Debug, Clone)]
@@ -39,8 +47,20 @@ pub struct RenderOptions {
     pub draft: bool,
     /// A note shown on every page, e.g. a republication.
     pub notice: Option<String>,
+    /// The period before this one, to show what changed since.
+    pub previous: Option<PreviousPeriod>,
     /// Set when the portal is built for one audience of a bundle.
     pub audience: Option<AudienceView>,
+}
+
+/// The newest period older than the one rendered, as its folder holds it.
+#[derive(Debug, Clone)]
+pub struct PreviousPeriod {
+    /// The name of its folder in the site (its period's name).
+    pub folder: String,
+    pub model: Model,
+    /// sha256 of its `model.json`.
+    pub sha256: String,
 }
 
 /// What every page of a bundle's portal says about whom it was prepared
@@ -71,12 +91,97 @@ pub struct Manifest {
 
 pub const MANIFEST: &str = "manifest.json";
 
+/// A manifest's fields before its list of files.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ManifestHead {
+    pub period: String,
+    pub start: String,
+    pub end: String,
+    pub built_at: String,
+    pub commit: Option<String>,
+}
+
+impl ManifestHead {
+    /// Reads the head of the manifest at `path` without parsing its list
+    /// of files (which can run to tens of megabytes).
+    pub fn read(path: &Path) -> anyhow::Result<ManifestHead> {
+        let mut head = Vec::with_capacity(4096);
+        File::open(path)
+            .and_then(|f| f.take(4096).read_to_end(&mut head))
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text = String::from_utf8_lossy(&head);
+        // The manifest is written by `write_manifest`: `"files"` is its
+        // last key. Anything else is read in full.
+        if let Some(at) = text.find("\n  \"files\": [") {
+            if let Ok(parsed) = serde_json::from_str(&format!("{}\n}}", &text[..at - 1])) {
+                return Ok(parsed);
+            }
+        }
+        let text = crate::fsutil::read_text(path)?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid manifest", path.display()))?;
+        Ok(ManifestHead {
+            period: manifest.period,
+            start: manifest.start,
+            end: manifest.end,
+            built_at: manifest.built_at,
+            commit: manifest.commit,
+        })
+    }
+}
+
+/// Writes a manifest exactly as `serde_json::to_vec_pretty` would, plus a
+/// final newline, with the list of files written in parallel pieces.
+pub fn write_manifest(head: &ManifestHead, files: &[(String, Record)]) -> Vec<u8> {
+    let string = |value: &str| serde_json::to_string(value).expect("strings serialize");
+    let mut out = String::with_capacity(files.len() * 200 + 512);
+    out.push_str("{\n");
+    for (key, value) in [
+        ("period", &head.period),
+        ("start", &head.start),
+        ("end", &head.end),
+        ("built_at", &head.built_at),
+    ] {
+        out.push_str(&format!("  \"{key}\": {},\n", string(value)));
+    }
+    let commit = head.commit.as_deref().map_or("null".to_string(), string);
+    out.push_str(&format!("  \"commit\": {commit},\n"));
+    if files.is_empty() {
+        out.push_str("  \"files\": []\n}\n");
+        return out.into_bytes();
+    }
+    out.push_str("  \"files\": [\n");
+    let pieces: Vec<String> = files
+        .par_chunks(4096)
+        .map(|chunk| {
+            let mut piece = String::with_capacity(chunk.len() * 200);
+            for (path, record) in chunk {
+                piece.push_str("    {\n      \"path\": ");
+                piece.push_str(&string(path));
+                piece.push_str(",\n      \"sha256\": \"");
+                piece.push_str(&hex::encode(record.sha256));
+                piece.push_str("\",\n      \"size\": ");
+                piece.push_str(&record.size.to_string());
+                piece.push_str("\n    },\n");
+            }
+            piece
+        })
+        .collect();
+    for piece in &pieces {
+        out.push_str(piece);
+    }
+    out.truncate(out.len() - 2); // the last ",\n"
+    out.push_str("\n  ]\n}\n");
+    out.into_bytes()
+}
+
 /// What [`render`] produced.
 pub struct Rendered {
-    pub manifest: Manifest,
+    pub head: ManifestHead,
     pub manifest_sha256: String,
-    /// Every file of the folder (the manifest aside), for the page cache.
-    pub records: Records,
+    /// Every file of the folder (the manifest aside), sorted by path, for
+    /// the page cache.
+    pub records: Vec<(String, Record)>,
     /// The live folder's records `output` was given, handed back.
     pub previous: Option<Previous>,
 }
@@ -105,67 +210,96 @@ pub fn render(
     let file = |path: &str,
                 fingerprint: Digest16,
                 produce: &dyn Fn() -> anyhow::Result<Vec<u8>>|
-     -> anyhow::Result<()> {
-        match output.reuse(path, fingerprint)? {
+     -> anyhow::Result<(String, Record)> {
+        let record = match output.reuse(path, fingerprint, false)? {
             Some(record) => {
                 if output.verifying() {
                     check_reused(path, &record, &produce()?, None)?;
                 }
-                Ok(())
+                record
             }
-            None => output.write(path, &produce()?, fingerprint),
-        }
+            None => output.write(path, &produce()?, fingerprint)?,
+        };
+        Ok((path.to_string(), record))
     };
     let page = |template: &str,
                 path: &str,
                 fingerprint: Digest16,
                 view: &dyn Fn() -> anyhow::Result<minijinja::Value>|
-     -> anyhow::Result<()> {
+     -> anyhow::Result<(String, Record)> {
         file(path, fingerprint, &|| {
             Ok(render_html(template, path, view()?)?.into_bytes())
         })
     };
 
+    let mut records = Vec::with_capacity(
+        2 * assessment.workspace.evidence.len()
+            + assessment.workspace.policies.len()
+            + assessment.controls.len()
+            + 16,
+    );
     for (name, source) in &templates.assets {
         let path = format!("assets/{name}");
         let fingerprint = fingerprints.asset(&path, source.as_bytes());
-        file(&path, fingerprint, &|| Ok(source.as_bytes().to_vec()))?;
+        records.push(file(&path, fingerprint, &|| {
+            Ok(source.as_bytes().to_vec())
+        })?);
     }
     let path = "assets/search-index.js";
-    file(path, fingerprints.search_index(path, assessment), &|| {
-        Ok(site.search_index_js().into_bytes())
-    })?;
+    let search_started = std::time::Instant::now();
+    records.push(file(
+        path,
+        fingerprints.search_index(path, assessment),
+        &|| Ok(site.search_index_js().into_bytes()),
+    )?);
+    crate::timing::record("render: search index", search_started.elapsed());
 
-    page(
+    let model = Model::of(assessment, &site);
+    records.push(file(MODEL, fingerprints.model(MODEL), &|| {
+        Ok(model.to_json())
+    })?);
+    let changes = options
+        .previous
+        .as_ref()
+        .map(|p| Changes::between(&p.folder, &p.model, &model));
+    records.push(page(
         "dashboard.html",
         "index.html",
         fingerprints.dashboard("index.html"),
-        &|| Ok(site.dashboard()),
-    )?;
-    page(
+        &|| Ok(site.dashboard(changes.as_ref().map(Changes::link))),
+    )?);
+    if let Some(changes) = &changes {
+        records.push(page(
+            "changes.html",
+            CHANGES,
+            fingerprints.changes(CHANGES),
+            &|| Ok(site.changes(changes)),
+        )?);
+    }
+    records.push(page(
         "policies.html",
         "policies.html",
         fingerprints.policy_list("policies.html"),
         &|| Ok(site.policy_list()),
-    )?;
-    page(
+    )?);
+    records.push(page(
         "evidence-list.html",
         "evidence.html",
         fingerprints.evidence_list("evidence.html"),
         &|| Ok(site.evidence_list()),
-    )?;
+    )?);
     for framework in site.frameworks() {
         let path = site.framework_path(framework);
-        page(
+        records.push(page(
             "framework.html",
             &path,
             fingerprints.framework(&path, assessment),
             &|| Ok(site.framework(framework)),
-        )?;
+        )?);
     }
-    (0..assessment.controls.len())
+    let controls: Vec<(String, Record)> = (0..assessment.controls.len())
         .into_par_iter()
-        .try_for_each(|i| {
+        .map(|i| {
             let path = site.control_path(i);
             page(
                 "control.html",
@@ -173,10 +307,12 @@ pub fn render(
                 fingerprints.control(&path, i),
                 &|| Ok(site.control(i)),
             )
-        })?;
-    (0..assessment.workspace.policies.len())
+        })
+        .collect::<anyhow::Result<_>>()?;
+    records.extend(controls);
+    let policies: Vec<(String, Record)> = (0..assessment.workspace.policies.len())
         .into_par_iter()
-        .try_for_each(|i| {
+        .map(|i| {
             let path = site.policy_path(i);
             page(
                 "policy.html",
@@ -184,27 +320,29 @@ pub fn render(
                 fingerprints.policy(&path, assessment, i),
                 &|| Ok(site.policy(i)),
             )
-        })?;
-    (0..assessment.workspace.evidence.len())
+        })
+        .collect::<anyhow::Result<_>>()?;
+    records.extend(policies);
+    let evidence: Vec<[(String, Record); 2]> = (0..assessment.workspace.evidence.len())
         .into_par_iter()
-        .try_for_each(|i| -> anyhow::Result<()> {
+        .map(|i| -> anyhow::Result<[(String, Record); 2]> {
             let item = &assessment.workspace.evidence[i];
             let source = assessment.workspace.root.join(&item.path);
             let raw = site.raw_path(i);
             let raw_fingerprint = fingerprints.raw(item);
-            let note = match output.reuse(&raw, raw_fingerprint)? {
+            let (raw_record, note) = match output.reuse(&raw, raw_fingerprint, true)? {
                 Some(record) => {
                     let note = raw::Note::decode(record.note);
                     if output.verifying() {
                         let (bytes, fresh) = raw::bytes(&source)?;
                         check_reused(&raw, &record, &bytes, Some((note, fresh)))?;
                     }
-                    note
+                    (record, note)
                 }
                 None => raw::write(&output, &raw, &source, item, raw_fingerprint)?,
             };
             let path = site.evidence_path(i);
-            page(
+            let page = page(
                 "evidence.html",
                 &path,
                 fingerprints.evidence(&path, assessment, i),
@@ -212,31 +350,95 @@ pub fn render(
                     let copy = raw::describe(&output.root().join(&raw), note)?;
                     site.evidence(i, &copy)
                 },
-            )
-        })?;
+            )?;
+            Ok([page, (raw, raw_record)])
+        })
+        .collect::<anyhow::Result<_>>()?;
+    // Pages first, then the copies: nearly the order of their paths.
+    let mut evidence = evidence;
+    records.extend(evidence.iter_mut().map(|[page, _]| std::mem::take(page)));
+    records.extend(evidence.into_iter().map(|[_, copy]| copy));
     crate::timing::record("render: pages", started.elapsed());
 
-    let finished = crate::timing::time("render: finish", || output.finish())?;
+    let finished = crate::timing::time("render: finish", || output.finish(records))?;
     let period = &assessment.config.period;
-    let manifest = Manifest {
+    let head = ManifestHead {
         period: period.name.clone(),
         start: period.start.to_string(),
         end: period.end.to_string(),
         built_at: crate::report::time(options.built_at),
         commit: assessment.workspace.commit.clone(),
-        files: finished.entries,
     };
-    let manifest_sha256 = crate::timing::time("render: manifest", || -> anyhow::Result<_> {
-        let mut json = serde_json::to_vec_pretty(&manifest)?;
-        json.push(b'\n');
-        output.write_unlisted(MANIFEST, &json)
+    let manifest_sha256 = crate::timing::time("render: manifest", || {
+        output.write_unlisted(MANIFEST, &write_manifest(&head, &finished.records))
     })?;
     Ok(Rendered {
-        manifest,
+        head,
         manifest_sha256,
         records: finished.records,
         previous: output.into_previous(),
     })
+}
+
+impl Rendered {
+    /// The manifest's list of files.
+    pub fn files(&self) -> Vec<ManifestEntry> {
+        self.records
+            .iter()
+            .map(|(path, record)| ManifestEntry {
+                path: path.clone(),
+                sha256: hex::encode(record.sha256),
+                size: record.size,
+            })
+            .collect()
+    }
+}
+
+/// `serde_json::to_string(items)` for a long slice, serialised in
+/// parallel pieces (compact JSON has no whitespace to get wrong).
+pub fn json_array<T: Serialize + Sync>(items: &[T]) -> String {
+    let pieces: Vec<String> = items
+        .par_chunks(4096)
+        .map(|chunk| serde_json::to_string(chunk).expect("serializable"))
+        .collect();
+    let mut json = String::with_capacity(pieces.iter().map(String::len).sum::<usize>() + 2);
+    json.push('[');
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&piece[1..piece.len() - 1]);
+    }
+    json.push(']');
+    json
+}
+
+/// Appends `json` with `<`, U+2028 and U+2029 written as JSON escapes, in
+/// one pass (`<` and the first byte of both line separators, 0xE2, are
+/// found with memchr).
+pub fn push_js_escaped(out: &mut String, json: &str) {
+    let bytes = json.as_bytes();
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(found) = memchr::memchr2(b'<', 0xe2, &bytes[from..]) {
+        let at = from + found;
+        let escape = match &bytes[at..] {
+            [b'<', ..] => Some(("\\u003c", 1)),
+            [0xe2, 0x80, 0xa8, ..] => Some(("\\u2028", 3)),
+            [0xe2, 0x80, 0xa9, ..] => Some(("\\u2029", 3)),
+            _ => None,
+        };
+        match escape {
+            Some((text, len)) => {
+                out.push_str(&json[copied..at]);
+                out.push_str(text);
+                copied = at + len;
+                from = copied;
+            }
+            None => from = at + 1,
+        }
+    }
+    out.push_str(&json[copied..]);
 }
 
 /// Fails when a reused file is not what rendering it now gives: a
@@ -255,4 +457,89 @@ fn check_reused(
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifests_are_written_as_serde_json_would() {
+        let head = ManifestHead {
+            period: "2026".into(),
+            start: "2026-01-01".into(),
+            end: "2026-12-31".into(),
+            built_at: "2026-11-18T10:00:00Z".into(),
+            commit: None,
+        };
+        for n in [0usize, 1, 5000] {
+            let files: Vec<(String, Record)> = (0..n)
+                .map(|i| {
+                    let record = Record {
+                        fingerprint: [0; 16],
+                        sha256: [i as u8; 32],
+                        size: i as u64 * 31,
+                        stamp: Default::default(),
+                        note: 0,
+                    };
+                    (format!("evidence/\"odd\" \\ é\t{i}.html"), record)
+                })
+                .collect();
+            let manifest = Manifest {
+                period: head.period.clone(),
+                start: head.start.clone(),
+                end: head.end.clone(),
+                built_at: head.built_at.clone(),
+                commit: Some("abc".into()).filter(|_| n == 1),
+                files: files
+                    .iter()
+                    .map(|(path, r)| ManifestEntry {
+                        path: path.clone(),
+                        sha256: hex::encode(r.sha256),
+                        size: r.size,
+                    })
+                    .collect(),
+            };
+            let head = ManifestHead {
+                commit: manifest.commit.clone(),
+                ..head.clone()
+            };
+            let mut expected = serde_json::to_vec_pretty(&manifest).unwrap();
+            expected.push(b'\n');
+            let written = write_manifest(&head, &files);
+            assert_eq!(
+                String::from_utf8(written.clone()).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("manifest.json");
+            std::fs::write(&path, &written).unwrap();
+            assert_eq!(ManifestHead::read(&path).unwrap(), head);
+        }
+    }
+
+    #[test]
+    fn js_escaping_matches_replace() {
+        let json = "a<b\u{2028}c\u{2029}d<<é\u{2020}\u{20ac}<";
+        let mut out = String::new();
+        super::push_js_escaped(&mut out, json);
+        let expected = json
+            .replace('<', "\\u003c")
+            .replace('\u{2028}', "\\u2028")
+            .replace('\u{2029}', "\\u2029");
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn json_arrays_in_pieces_equal_serde_json() {
+        for n in [0usize, 1, 4095, 4096, 4097, 10_000] {
+            let items: Vec<[String; 2]> = (0..n)
+                .map(|i| [format!("\"{i}\"\n"), "<é>".to_string()])
+                .collect();
+            assert_eq!(
+                super::json_array(&items),
+                serde_json::to_string(&items).unwrap()
+            );
+        }
+    }
 }

@@ -10,7 +10,6 @@
 //! that a file shared with a published period through a hard link can
 //! never change under it.
 
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -21,8 +20,8 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::cache::pages::{Record, Records, Stamp, Working};
-use crate::cache::Digest16;
+use crate::cache::pages::{LazyRecords, Record, Stamp, Working};
+use crate::cache::{Digest16, FastMap, FastSet};
 
 /// One file of a portal version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -35,19 +34,18 @@ pub struct ManifestEntry {
 /// The live period folder, whose unchanged files a build links.
 pub struct Previous {
     pub dir: PathBuf,
-    pub records: Records,
+    pub records: LazyRecords,
 }
 
 pub struct Output {
     root: PathBuf,
     /// Files already in `root`, and the records that still vouch for them.
-    existing: HashMap<String, Option<Record>>,
+    existing: FastMap<String, Option<Record>>,
     previous: Option<Previous>,
-    /// Fingerprint -> a file that has it, in `root` or the live folder:
-    /// built on first need, for files that moved.
-    by_fingerprint: OnceLock<HashMap<Digest16, (bool, String)>>,
-    produced: Mutex<Vec<(String, Record)>>,
-    dirs: Mutex<HashSet<String>>,
+    /// Fingerprint -> a redacted copy that has it, in `root` or the live
+    /// folder: built on first need, for evidence that moved.
+    by_fingerprint: OnceLock<FastMap<Digest16, (bool, String)>>,
+    dirs: Mutex<FastSet<String>>,
     kept: AtomicUsize,
     linked: AtomicUsize,
     written: AtomicUsize,
@@ -57,8 +55,8 @@ pub struct Output {
 
 /// What a build produced.
 pub struct Finished {
-    pub entries: Vec<ManifestEntry>,
-    pub records: Records,
+    /// Every file's record, sorted by path.
+    pub records: Vec<(String, Record)>,
 }
 
 impl Output {
@@ -66,14 +64,7 @@ impl Output {
     pub fn new(root: &Path) -> anyhow::Result<Output> {
         std::fs::create_dir_all(root)
             .with_context(|| format!("cannot create {}", root.display()))?;
-        Ok(Output::reusing(
-            root,
-            Working {
-                existing: HashMap::new(),
-                dirs: HashSet::new(),
-            },
-            None,
-        ))
+        Ok(Output::reusing(root, Working::default(), None))
     }
 
     /// `root`, which already holds `working`, with `previous` to link from.
@@ -83,7 +74,6 @@ impl Output {
             existing: working.existing,
             previous,
             by_fingerprint: OnceLock::new(),
-            produced: Mutex::new(Vec::new()),
             dirs: Mutex::new(working.dirs),
             kept: AtomicUsize::new(0),
             linked: AtomicUsize::new(0),
@@ -137,37 +127,41 @@ impl Output {
         Ok(path)
     }
 
-    fn record(&self, path: &str, record: Record) {
-        self.produced
-            .lock()
-            .expect("no writer panics while holding the lock")
-            .push((path.to_string(), record));
-    }
-
     /// Puts the file with `fingerprint` at `relative` if one exists: kept
-    /// when it is there already, else linked. `None` when it must be
-    /// rendered.
-    pub fn reuse(&self, relative: &str, fingerprint: Digest16) -> anyhow::Result<Option<Record>> {
+    /// when it is there already, else linked. With `anywhere`, a file of
+    /// that fingerprint at another path will do (a copy of evidence that
+    /// moved). `None` when it must be rendered.
+    pub fn reuse(
+        &self,
+        relative: &str,
+        fingerprint: Digest16,
+        anywhere: bool,
+    ) -> anyhow::Result<Option<Record>> {
         if let Some(Some(record)) = self.existing.get(relative) {
             if record.fingerprint == fingerprint {
                 self.kept.fetch_add(1, Ordering::Relaxed);
-                self.record(relative, *record);
                 return Ok(Some(*record));
             }
         }
-        let source = match &self.previous {
+        let in_live = self
+            .previous
+            .as_ref()
+            .filter(|p| p.records.has(&fingerprint));
+        let source = match in_live {
             Some(previous)
                 if previous
                     .records
+                    .get()
                     .get(relative)
                     .is_some_and(|r| r.fingerprint == fingerprint) =>
             {
                 Some((false, relative))
             }
-            _ => self
+            _ if anywhere => self
                 .fingerprints()
                 .get(&fingerprint)
                 .map(|(working, path)| (*working, path.as_str())),
+            _ => None,
         };
         let Some((in_working, from)) = source else {
             return Ok(None);
@@ -179,7 +173,7 @@ impl Output {
             }
         } else {
             match &self.previous {
-                Some(previous) => match previous.records.get(from) {
+                Some(previous) => match previous.records.get().get(from) {
                     Some(record) => (&previous.dir, *record),
                     None => return Ok(None),
                 },
@@ -206,22 +200,22 @@ impl Output {
         } else {
             return Ok(None);
         };
-        let record = Record { stamp, ..record };
         self.linked.fetch_add(1, Ordering::Relaxed);
-        self.record(relative, record);
-        Ok(Some(record))
+        Ok(Some(Record { stamp, ..record }))
     }
 
-    fn fingerprints(&self) -> &HashMap<Digest16, (bool, String)> {
+    fn fingerprints(&self) -> &FastMap<Digest16, (bool, String)> {
         self.by_fingerprint.get_or_init(|| {
-            let mut map = HashMap::new();
+            let mut map = FastMap::default();
             if let Some(previous) = &self.previous {
-                for (path, record) in &previous.records {
-                    map.insert(record.fingerprint, (false, path.clone()));
+                for (path, record) in previous.records.get() {
+                    if path.starts_with("raw/") {
+                        map.insert(record.fingerprint, (false, path.clone()));
+                    }
                 }
             }
             for (path, record) in &self.existing {
-                if let Some(record) = record {
+                if let Some(record) = record.filter(|_| path.starts_with("raw/")) {
                     map.insert(record.fingerprint, (true, path.clone()));
                 }
             }
@@ -230,21 +224,22 @@ impl Output {
     }
 
     /// Writes `bytes` to `relative` (a `/`-separated path).
-    pub fn write(&self, relative: &str, bytes: &[u8], fingerprint: Digest16) -> anyhow::Result<()> {
+    pub fn write(
+        &self,
+        relative: &str,
+        bytes: &[u8],
+        fingerprint: Digest16,
+    ) -> anyhow::Result<Record> {
         let path = self.target(relative)?;
         let stamp = write_new(&path, bytes)?;
         self.written.fetch_add(1, Ordering::Relaxed);
-        self.record(
-            relative,
-            Record {
-                fingerprint,
-                sha256: Sha256::digest(bytes).into(),
-                size: bytes.len() as u64,
-                stamp,
-                note: 0,
-            },
-        );
-        Ok(())
+        Ok(Record {
+            fingerprint,
+            sha256: Sha256::digest(bytes).into(),
+            size: bytes.len() as u64,
+            stamp,
+            note: 0,
+        })
     }
 
     /// Writes a file that is not part of the manifest (the manifest
@@ -263,7 +258,7 @@ impl Output {
         sha256: &str,
         size: u64,
         fingerprint: Digest16,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Record> {
         let path = self.target(relative)?;
         let mut input =
             File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
@@ -275,17 +270,13 @@ impl Output {
         hex::decode_to_slice(sha256, &mut digest)
             .with_context(|| format!("{sha256} is not a sha256"))?;
         self.written.fetch_add(1, Ordering::Relaxed);
-        self.record(
-            relative,
-            Record {
-                fingerprint,
-                sha256: digest,
-                size,
-                stamp,
-                note: 0,
-            },
-        );
-        Ok(())
+        Ok(Record {
+            fingerprint,
+            sha256: digest,
+            size,
+            stamp,
+            note: 0,
+        })
     }
 
     /// Streams `source` through `transform` line by line into `relative`,
@@ -319,29 +310,34 @@ impl Output {
             note: 0,
         };
         self.written.fetch_add(1, Ordering::Relaxed);
-        self.record(relative, record);
         Ok(record)
     }
 
-    /// Sets the note of the file just produced at `relative`.
-    pub fn note(&self, relative: &str, note: u64) {
-        let mut produced = self.produced.lock().expect("no writer panics");
-        if let Some((_, record)) = produced.iter_mut().rev().find(|(p, _)| p == relative) {
-            record.note = note;
-        }
-    }
-
     /// Removes what is left of the previous version, and returns every file
-    /// produced, sorted by path.
-    pub fn finish(&self) -> anyhow::Result<Finished> {
-        let produced = std::mem::take(&mut *self.produced.lock().expect("no writer panicked"));
-        let mut records: Records = HashMap::with_capacity(produced.len());
-        for (path, record) in produced {
-            records.insert(path, record);
+    /// produced (`records`), sorted by path.
+    pub fn finish(&self, mut records: Vec<(String, Record)>) -> anyhow::Result<Finished> {
+        // Stable: the groups come nearly sorted, and runs are merged fast.
+        records.sort_by(|a, b| a.0.cmp(&b.0));
+        // Each path is produced once; a second would be a bug here.
+        if let Some(twice) = records.windows(2).find(|w| w[0].0 == w[1].0) {
+            anyhow::bail!("{} was produced twice", twice[0].0);
         }
-        let mut emptied = HashSet::new();
-        for path in self.existing.keys() {
-            if !records.contains_key(path) {
+        // Every file of the previous version not produced again goes.
+        let mut emptied = FastSet::default();
+        let replaced = records
+            .iter()
+            .filter(|(path, _)| self.existing.contains_key(path))
+            .count();
+        // The manifest is written after this, over the one in the way.
+        let manifest = usize::from(self.existing.contains_key(crate::render::MANIFEST));
+        let leftovers = self.existing.len() - replaced - manifest;
+        let produced: FastSet<&str> = if leftovers > 0 {
+            records.iter().map(|(p, _)| p.as_str()).collect()
+        } else {
+            FastSet::default()
+        };
+        for path in self.existing.keys().filter(|_| leftovers > 0) {
+            if !produced.contains(path.as_str()) && path != crate::render::MANIFEST {
                 let full = self.root.join(path);
                 match std::fs::remove_file(&full) {
                     Err(e) if e.kind() != io::ErrorKind::NotFound => {
@@ -372,16 +368,7 @@ impl Output {
         crate::timing::count("files kept from the previous build", count(&self.kept));
         crate::timing::count("files linked from the live folder", count(&self.linked));
         crate::timing::count("files rendered or copied", count(&self.written));
-        let mut entries: Vec<ManifestEntry> = records
-            .iter()
-            .map(|(path, record)| ManifestEntry {
-                path: path.clone(),
-                sha256: hex::encode(record.sha256),
-                size: record.size,
-            })
-            .collect();
-        entries.sort();
-        Ok(Finished { entries, records })
+        Ok(Finished { records })
     }
 }
 

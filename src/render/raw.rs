@@ -11,6 +11,7 @@ use anyhow::Context;
 
 use super::output::{transform_lines, Output};
 use super::views::RawCopy;
+use crate::cache::pages::Record;
 use crate::cache::Digest16;
 use crate::workspace::Evidence;
 
@@ -55,19 +56,24 @@ pub fn write(
     source: &Path,
     item: &Evidence,
     fingerprint: Digest16,
-) -> anyhow::Result<Note> {
+) -> anyhow::Result<(Record, Note)> {
     if !is_text(source)? {
-        output.copy(raw, source, &item.sha256, item.size, fingerprint)?;
+        let record = output.copy(raw, source, &item.sha256, item.size, fingerprint)?;
         let note = Note {
             text: false,
             redactions: 0,
         };
-        output.note(raw, note.encode());
-        return Ok(note);
+        return Ok((
+            Record {
+                note: note.encode(),
+                ..record
+            },
+            note,
+        ));
     }
     let mut redactor = crate::redact::Redactor::new();
     let mut redactions = 0;
-    output.write_lines(raw, source, fingerprint, |line, out| {
+    let record = output.write_lines(raw, source, fingerprint, |line, out| {
         let (clean, n) = redactor.redact_bytes(line);
         redactions += n;
         out.extend_from_slice(&clean);
@@ -76,8 +82,13 @@ pub fn write(
         text: true,
         redactions,
     };
-    output.note(raw, note.encode());
-    Ok(note)
+    Ok((
+        Record {
+            note: note.encode(),
+            ..record
+        },
+        note,
+    ))
 }
 
 /// The copy of `source` in memory, as [`write`] would write it, and its

@@ -37,6 +37,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "evidence-list.html",
         include_str!("../../templates/evidence-list.html"),
     ),
+    ("changes.html", include_str!("../../templates/changes.html")),
     (
         "versions.html",
         include_str!("../../templates/versions.html"),

@@ -2,12 +2,16 @@
 //! the assessment. Templates only lay out; every fact is computed here.
 //!
 //! Every page gets `root` (the relative path from the page to the period
-//! folder, e.g. `../../`), `site` (organization, period, build stamp,
-//! navigation) and `page` (the view below for its template).
+//! folder, e.g. `../../`), `path` (the page's path in the period folder),
+//! `site` (organization, period, build stamp, navigation) and `page` (the
+//! view below for its template).
+//!
+//! The changes page is built in [`changes`].
 //!
 //! The dashboard's charts are built in [`charts`]; each evidence kind's
 //! view on its page in [`kinds`].
 
+mod changes;
 mod charts;
 mod kinds;
 
@@ -16,7 +20,10 @@ use std::collections::HashMap;
 use chrono::Days;
 use minijinja::Value;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use rayon::prelude::*;
 use serde::Serialize;
+
+pub use changes::{Changes, ChangesLink, PATH as CHANGES};
 
 use super::markdown;
 use super::RenderOptions;
@@ -46,10 +53,14 @@ const RELATED_SHOWN: usize = 10;
 
 /// An href for a `/`-separated path relative to the period folder.
 pub fn href(path: &str) -> String {
-    path.split('/')
-        .map(|segment| utf8_percent_encode(segment, SEGMENT).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut href = String::with_capacity(path.len() + 8);
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            href.push('/');
+        }
+        href.extend(utf8_percent_encode(segment, SEGMENT));
+    }
+    href
 }
 
 /// `../` once per folder of `path`.
@@ -109,6 +120,9 @@ struct NavLink<'a> {
 #[derive(Serialize)]
 struct Page<'a, T: Serialize> {
     root: String,
+    /// The page's path in the period folder, for the menu of the same page
+    /// in other periods.
+    path: &'a str,
     title: String,
     site: &'a Common<'a>,
     page: T,
@@ -227,6 +241,7 @@ impl<'a> Site<'a> {
     fn page<T: Serialize>(&self, path: &str, title: String, page: T) -> Value {
         Value::from_serialize(Page {
             root: root_of(path),
+            path,
             title,
             site: &self.common,
             page,
@@ -383,7 +398,9 @@ impl<'a> Site<'a> {
         }
     }
 
-    pub fn dashboard(&self) -> Value {
+    /// The dashboard; `changes` links the page of changes since the
+    /// previous period, when there is one.
+    pub fn dashboard(&self, changes: Option<ChangesLink<'_>>) -> Value {
         #[derive(Serialize)]
         struct Gap<'a> {
             control: ControlRef<'a>,
@@ -413,7 +430,8 @@ impl<'a> Site<'a> {
             state: &'static str,
         }
         #[derive(Serialize)]
-        struct Dashboard<'a> {
+        struct Dashboard<'a, 'c> {
+            changes: Option<ChangesLink<'c>>,
             frameworks: Vec<FrameworkSummary<'a>>,
             summary: StatusCounts,
             gaps: Vec<Gap<'a>>,
@@ -429,6 +447,8 @@ impl<'a> Site<'a> {
             /// Findings over time, drills, metrics, acknowledgements: each
             /// present when the workspace has such evidence.
             charts: Vec<charts::Chart>,
+            /// Figures from `collect github` evidence (empty without it).
+            github: Vec<kinds::Figure>,
         }
         let a = self.a;
         let gaps_of = |wanted: &[Status]| -> Vec<Gap<'a>> {
@@ -454,6 +474,7 @@ impl<'a> Site<'a> {
             .collect();
         upcoming.sort_by_key(|&i| a.policies[i].next_review);
         let dashboard = Dashboard {
+            changes,
             frameworks: a
                 .by_framework
                 .iter()
@@ -516,6 +537,7 @@ impl<'a> Site<'a> {
             stale_evidence: a.evidence_stale.iter().filter(|&&s| s).count(),
             evidence_bytes: human_size(a.workspace.evidence.iter().map(|e| e.size).sum()),
             charts: self.charts(),
+            github: self.github_figures(),
         };
         self.page(
             "index.html",
@@ -762,6 +784,15 @@ impl<'a> Site<'a> {
         self.page(&self.policy_path(index), policy.title.clone(), page)
     }
 
+    /// The page of what changed since the previous period.
+    pub fn changes(&self, changes: &Changes<'_>) -> Value {
+        self.page(
+            CHANGES,
+            format!("Changes since {}", changes.previous),
+            changes,
+        )
+    }
+
     pub fn policy_list(&self) -> Value {
         let policies: Vec<PolicyRef<'a>> = (0..self.a.workspace.policies.len())
             .map(|i| self.policy_ref(i))
@@ -920,8 +951,8 @@ impl<'a> Site<'a> {
                 control.description.clone(),
             ]);
         }
-        for (i, p) in a.workspace.policies.iter().enumerate() {
-            entries.push([
+        entries.par_extend(a.workspace.policies.par_iter().enumerate().map(|(i, p)| {
+            [
                 "policy".into(),
                 p.title.clone(),
                 href(&self.policy_path(i)),
@@ -931,10 +962,10 @@ impl<'a> Site<'a> {
                     p.description.as_deref().unwrap_or(""),
                     markdown::to_text(&p.body)
                 ),
-            ]);
-        }
-        for (i, e) in a.workspace.evidence.iter().enumerate() {
-            entries.push([
+            ]
+        }));
+        entries.par_extend(a.workspace.evidence.par_iter().enumerate().map(|(i, e)| {
+            [
                 "evidence".into(),
                 e.title.clone().unwrap_or_else(|| e.path.clone()),
                 href(&self.evidence_path(i)),
@@ -944,16 +975,16 @@ impl<'a> Site<'a> {
                     e.kind.label(),
                     e.description.as_deref().unwrap_or("")
                 ),
-            ]);
-        }
-        let json = serde_json::to_string(&entries).expect("strings serialize");
+            ]
+        }));
+        let json = super::json_array(&entries);
         // `</script>` cannot occur in a separate file's JSON, but `<!--` and
         // line separators are escaped anyway so the file is safe as JS.
-        let json = json
-            .replace('<', "\\u003c")
-            .replace('\u{2028}', "\\u2028")
-            .replace('\u{2029}', "\\u2029");
-        format!("window.AUDITBOOK_INDEX = {json};\n")
+        let mut js = String::with_capacity(json.len() + 64);
+        js.push_str("window.AUDITBOOK_INDEX = ");
+        super::push_js_escaped(&mut js, &json);
+        js.push_str(";\n");
+        js
     }
 }
 

@@ -3,7 +3,7 @@
 //! kind's default controls, the first matching `[[evidence]]` rule, front
 //! matter and a `<file>.meta.yaml` sidecar.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -44,8 +44,74 @@ pub struct Evidence {
     pub title: Option<String>,
     pub description: Option<String>,
     pub summary: Summary,
-    /// Bounded material for the portal's view of the kind.
-    pub details: Details,
+    /// Bounded material for the portal's view of the kind, decoded from
+    /// the file cache on first use (`&*item.details`).
+    pub details: LazyDetails,
+}
+
+/// An evidence item's [`Details`]: at hand, or still encoded in the file
+/// cache and decoded the first time they are needed. Most builds render
+/// few evidence pages, and the details of 50,000 files are most of what
+/// the cache holds.
+#[derive(Clone)]
+pub struct LazyDetails {
+    value: std::sync::OnceLock<Details>,
+    encoded: Option<Encoded>,
+}
+
+#[derive(Clone)]
+struct Encoded {
+    cache: std::sync::Arc<Vec<u8>>,
+    range: std::ops::Range<usize>,
+    /// The file, read again should the entry not decode.
+    path: PathBuf,
+}
+
+impl LazyDetails {
+    pub fn ready(details: Details) -> LazyDetails {
+        LazyDetails {
+            value: std::sync::OnceLock::from(details),
+            encoded: None,
+        }
+    }
+
+    fn encoded(
+        cache: &std::sync::Arc<Vec<u8>>,
+        range: std::ops::Range<usize>,
+        path: &Path,
+    ) -> LazyDetails {
+        LazyDetails {
+            value: std::sync::OnceLock::new(),
+            encoded: Some(Encoded {
+                cache: cache.clone(),
+                range,
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+}
+
+impl std::ops::Deref for LazyDetails {
+    type Target = Details;
+
+    fn deref(&self) -> &Details {
+        self.value.get_or_init(|| {
+            let Some(encoded) = &self.encoded else {
+                return Details::None;
+            };
+            // The entry's checksum held when it was loaded; should it still
+            // not decode, the file itself says.
+            crate::cache::facts::decode_details(&encoded.cache[encoded.range.clone()])
+                .or_else(|| evidence::read(&encoded.path).ok().map(|f| f.details))
+                .unwrap_or_default()
+        })
+    }
+}
+
+impl std::fmt::Debug for LazyDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::ops::Deref::deref(self).fmt(f)
+    }
 }
 
 impl Evidence {
@@ -163,14 +229,21 @@ pub fn load_all(
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
-    let (files, sidecars) = timing::time("load: walk evidence", || list(root, &dir, diagnostics))?;
-    let cache = timing::time("load: open cache", || {
-        if options.cache {
-            FileCache::open(root)
-        } else {
-            FileCache::disabled()
-        }
-    });
+    // The walk and reading the cache file, side by side.
+    let (listing, cache) = rayon::join(
+        || timing::time("load: walk evidence", || list(root, &dir)),
+        || {
+            timing::time("load: open cache", || {
+                if options.cache {
+                    FileCache::open(root)
+                } else {
+                    FileCache::disabled()
+                }
+            })
+        },
+    );
+    let (files, sidecars, symlinks) = listing?;
+    diagnostics.extend(symlinks);
     if let file_cache::State::Ignored(reason) = &cache.state {
         timing::note(format!(
             "the file cache in .auditbook/cache was ignored: {reason}"
@@ -180,7 +253,7 @@ pub fn load_all(
 
     let progress = progress_bar(options, files.len());
     let now = std::time::SystemTime::now();
-    let facts: Vec<(std::io::Result<Facts>, Cached)> = files
+    let facts: Vec<(std::io::Result<(Facts, LazyDetails)>, Cached)> = files
         .par_iter()
         .map(|(relative, listed)| {
             let (mut facts, cached) = read_facts(&cache, relative, listed, now);
@@ -188,8 +261,8 @@ pub fn load_all(
                 // Only the portal shows details; dropping them here keeps
                 // memory for a large workspace's check small. (The cache
                 // keeps them whole.)
-                if let Ok(facts) = &mut facts {
-                    facts.details = Default::default();
+                if let Ok((_, details)) = &mut facts {
+                    *details = LazyDetails::ready(Default::default());
                 }
             }
             let facts = (facts, cached);
@@ -206,7 +279,7 @@ pub fn load_all(
     let merge_started = std::time::Instant::now();
 
     let mut next_cache = NextCache::default();
-    let facts: Vec<std::io::Result<Facts>> = files
+    let facts: Vec<std::io::Result<(Facts, LazyDetails)>> = files
         .iter()
         .zip(facts)
         .map(|((relative, _), (facts, cached))| {
@@ -217,75 +290,39 @@ pub fn load_all(
     timing::count("evidence files read", next_cache.misses);
     timing::count("evidence files from the cache", next_cache.hits);
 
+    // Each file on its own, in parallel; diagnostics kept in file order.
+    let described: Vec<(Option<Evidence>, Diagnostics, Option<usize>)> = files
+        .par_iter()
+        .zip(facts)
+        .map(|((relative, listed), facts)| {
+            let mut found = Diagnostics::default();
+            let sidecar_name = format!("{relative}{SIDECAR_SUFFIX}");
+            let sidecar = sidecars
+                .get(&sidecar_name)
+                .and_then(|sidecar| Some((sidecar, sidecar_reads.get(sidecar_name.as_str())?)));
+            let (item, rule) = describe(
+                relative,
+                &listed.path,
+                facts,
+                sidecar.map(|(s, read)| (sidecar_name.as_str(), s.path.as_path(), read)),
+                Sources {
+                    catalog,
+                    config,
+                    history,
+                },
+                &mut found,
+            );
+            (item, found, rule)
+        })
+        .collect();
     let mut rule_used = vec![false; config.map_or(0, |c| c.rules.len())];
     let mut evidence = Vec::with_capacity(files.len());
-    for ((relative, listed), facts) in files.iter().zip(facts) {
-        let path = &listed.path;
-        let facts = match facts {
-            Ok(facts) => facts,
-            Err(error) => {
-                diagnostics.push(
-                    Diagnostic::new(
-                        Code::FileUnreadable,
-                        format!("cannot read {relative}: {error}"),
-                    )
-                    .in_file(relative),
-                );
-                continue;
-            }
-        };
-        if let Some(problem) = &facts.problem {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::EvidenceUnparsed,
-                    format!(
-                        "looks like {} but cannot be read as one: {}",
-                        problem.looked_like.label(),
-                        problem.message
-                    ),
-                )
-                .in_file(relative)
-                .at(problem
-                    .line
-                    .map(|line| crate::diagnostic::Position { line, column: 1 })),
-            );
-        }
-
-        let rule_index = config.and_then(|c| c.rules.iter().position(|r| r.matches(relative)));
-        if let Some(index) = rule_index {
+    for (item, found, rule) in described {
+        diagnostics.extend(found.iter().cloned());
+        if let Some(index) = rule {
             rule_used[index] = true;
         }
-        let front_matter = facts.front_matter.as_ref().and_then(|(yaml, before)| {
-            front_matter_layer(relative, yaml, *before, catalog, diagnostics)
-        });
-        let sidecar_name = format!("{relative}{SIDECAR_SUFFIX}");
-        let sidecar = sidecars.get(&sidecar_name).and_then(|sidecar| {
-            let read = sidecar_reads.get(sidecar_name.as_str())?;
-            sidecar_layer(&sidecar_name, &sidecar.path, read, catalog, diagnostics)
-        });
-
-        let item = merge(
-            relative,
-            path,
-            facts,
-            catalog,
-            config,
-            rule_index,
-            front_matter,
-            sidecar,
-            history,
-        );
-        if item.controls.is_empty() {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::EvidenceUnmapped,
-                    format!("{} is linked to no control", item.path),
-                )
-                .in_file(&item.path)
-                .with_help("add an [[evidence]] rule in auditbook.toml, or a sidecar <file>.meta.yaml with `controls:`"),
-            );
-        }
-        evidence.push(item);
+        evidence.extend(item);
     }
 
     timing::record("load: sidecars and metadata", merge_started.elapsed());
@@ -296,11 +333,14 @@ pub fn load_all(
     timing::count("sidecars read", next_cache.misses - misses);
     timing::count("sidecars from the cache", next_cache.hits - hits);
     timing::time("load: save cache", || next_cache.save(&cache));
-    let known: BTreeSet<String> = files
+    let known: crate::cache::FastSet<&str> = files
         .iter()
-        .map(|(relative, _)| format!("{relative}{SIDECAR_SUFFIX}"))
+        .map(|(relative, _)| relative.as_str())
         .collect();
-    for sidecar in sidecars.keys().filter(|s| !known.contains(*s)) {
+    for sidecar in sidecars.keys().filter(|s| {
+        !s.strip_suffix(SIDECAR_SUFFIX)
+            .is_some_and(|f| known.contains(f))
+    }) {
         diagnostics.push(
             Diagnostic::new(
                 Code::SidecarOrphaned,
@@ -335,14 +375,105 @@ pub fn load_all(
     Ok(evidence)
 }
 
+/// What a file's evidence is merged from, besides the file.
+#[derive(Clone, Copy)]
+struct Sources<'a> {
+    catalog: &'a Catalog,
+    config: Option<&'a Config>,
+    history: &'a History,
+}
+
+/// One evidence file as an item, with the rule that matched it; its
+/// problems go to `diagnostics`.
+fn describe(
+    relative: &str,
+    path: &Path,
+    facts: std::io::Result<(Facts, LazyDetails)>,
+    sidecar: Option<(&str, &Path, &SidecarRead)>,
+    context: Sources<'_>,
+    diagnostics: &mut Diagnostics,
+) -> (Option<Evidence>, Option<usize>) {
+    let Sources {
+        catalog,
+        config,
+        history,
+    } = context;
+    let (facts, details) = match facts {
+        Ok(facts) => facts,
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::FileUnreadable,
+                    format!("cannot read {relative}: {error}"),
+                )
+                .in_file(relative),
+            );
+            return (None, None);
+        }
+    };
+    if let Some(problem) = &facts.problem {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::EvidenceUnparsed,
+                format!(
+                    "looks like {} but cannot be read as one: {}",
+                    problem.looked_like.label(),
+                    problem.message
+                ),
+            )
+            .in_file(relative)
+            .at(problem
+                .line
+                .map(|line| crate::diagnostic::Position { line, column: 1 })),
+        );
+    }
+
+    let rule_index = config.and_then(|c| c.rules.iter().position(|r| r.matches(relative)));
+    let front_matter = facts.front_matter.as_ref().and_then(|(yaml, before)| {
+        front_matter_layer(relative, yaml, *before, catalog, diagnostics)
+    });
+    let sidecar = sidecar.and_then(|(name, sidecar_path, read)| {
+        sidecar_layer(name, sidecar_path, read, catalog, diagnostics)
+    });
+
+    let item = merge(
+        relative,
+        path,
+        facts,
+        details,
+        catalog,
+        config,
+        rule_index,
+        front_matter,
+        sidecar,
+        history,
+    );
+    if item.controls.is_empty() {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::EvidenceUnmapped,
+                format!("{} is linked to no control", item.path),
+            )
+            .in_file(&item.path)
+            .with_help("add an [[evidence]] rule in auditbook.toml, or a sidecar <file>.meta.yaml with `controls:`"),
+        );
+    }
+    (Some(item), rule_index)
+}
+
 /// A file found under `evidence/`, with its key when it could be read.
 struct Listed {
     path: PathBuf,
     key: Option<crate::cache::FileKey>,
 }
 
-/// Evidence files and sidecars under `dir`, each sorted by relative path.
-type Listing = (Vec<(String, Listed)>, BTreeMap<String, Listed>);
+/// Evidence files and sidecars under `dir`, each sorted by relative path,
+/// and the diagnostics of symbolic links found.
+type Listing = (
+    Vec<(String, Listed)>,
+    BTreeMap<String, Listed>,
+    Vec<Diagnostic>,
+);
 
 /// What one walk of the evidence folder found, in the order of a walk
 /// that sorts each folder by file name.
@@ -351,7 +482,8 @@ enum Found {
     Symlink(String),
 }
 
-fn list(root: &Path, dir: &Path, diagnostics: &mut Diagnostics) -> anyhow::Result<Listing> {
+fn list(root: &Path, dir: &Path) -> anyhow::Result<Listing> {
+    let mut diagnostics = Vec::new();
     let base = fsutil::relative_display(root, dir);
     let found = walk(&base, dir).with_context(|| format!("cannot list {}", dir.display()))?;
     let mut files = Vec::new();
@@ -372,43 +504,60 @@ fn list(root: &Path, dir: &Path, diagnostics: &mut Diagnostics) -> anyhow::Resul
             Found::File(relative, listed) => files.push((relative, listed)),
         }
     }
-    Ok((files, sidecars))
+    Ok((files, sidecars, diagnostics))
 }
 
 /// Walks `dir` (shown as `relative`), its subfolders in parallel, taking
 /// each file's key from its folder entry. Hidden entries are skipped.
 fn walk(relative: &str, dir: &Path) -> std::io::Result<Vec<Found>> {
-    let mut entries = std::fs::read_dir(dir)?.collect::<std::io::Result<Vec<_>>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    let nested: Vec<Vec<Found>> = entries
+    enum Node {
+        One(Found),
+        Many(Vec<Found>),
+        Nothing,
+    }
+    let mut entries = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| (e.file_name(), e)))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let nodes: Vec<Node> = entries
         .par_iter()
-        .map(|entry| -> std::io::Result<Vec<Found>> {
-            let name = entry.file_name();
+        .map(|(name, entry)| -> std::io::Result<Node> {
             let name = name.to_string_lossy();
             if name.starts_with('.') {
-                return Ok(Vec::new());
+                return Ok(Node::Nothing);
             }
-            let child = format!("{relative}/{name}");
+            let mut child = String::with_capacity(relative.len() + 1 + name.len());
+            child.push_str(relative);
+            child.push('/');
+            child.push_str(&name);
             let file_type = entry.file_type()?;
-            if file_type.is_symlink() {
-                Ok(vec![Found::Symlink(child)])
+            Ok(if file_type.is_symlink() {
+                Node::One(Found::Symlink(child))
             } else if file_type.is_dir() {
-                walk(&child, &entry.path())
+                Node::Many(walk(&child, &entry.path())?)
             } else if file_type.is_file() {
                 let key = entry.metadata().ok().map(|m| crate::cache::FileKey::of(&m));
-                Ok(vec![Found::File(
+                Node::One(Found::File(
                     child,
                     Listed {
                         path: entry.path(),
                         key,
                     },
-                )])
+                ))
             } else {
-                Ok(Vec::new())
-            }
+                Node::Nothing
+            })
         })
         .collect::<std::io::Result<_>>()?;
-    Ok(nested.into_iter().flatten().collect())
+    let mut found = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        match node {
+            Node::One(item) => found.push(item),
+            Node::Many(items) => found.extend(items),
+            Node::Nothing => {}
+        }
+    }
+    Ok(found)
 }
 
 fn progress_bar(options: LoadOptions, len: usize) -> ProgressBar {
@@ -486,13 +635,26 @@ fn read_facts(
     relative: &str,
     listed: &Listed,
     now: std::time::SystemTime,
-) -> (std::io::Result<Facts>, Cached) {
+) -> (std::io::Result<(Facts, LazyDetails)>, Cached) {
     let path = &listed.path;
-    let Some(before) = listed.key.filter(|_| cache.is_enabled()) else {
-        return (evidence::read(path), Cached::NotStored);
+    let with_details = |facts: std::io::Result<Facts>| {
+        facts.map(|mut facts| {
+            let details = std::mem::take(&mut facts.details);
+            (facts, LazyDetails::ready(details))
+        })
     };
-    if let Some((facts, bytes)) = cache.decode::<Facts>(Class::Facts, relative, &before) {
-        return (Ok(facts), Cached::Hit(before, bytes));
+    let Some(before) = listed.key.filter(|_| cache.is_enabled()) else {
+        return (with_details(evidence::read(path)), Cached::NotStored);
+    };
+    if let Some((bytes, range)) = cache.entry(Class::Facts, relative, &before) {
+        let mut reader = crate::cache::codec::Reader::new(bytes);
+        if let Some((facts, details)) =
+            crate::cache::facts::decode_without_details(&mut reader).filter(|_| reader.is_empty())
+        {
+            let start = details.as_ptr() as usize - cache.data().as_ptr() as usize;
+            let details = LazyDetails::encoded(cache.data(), start..start + details.len(), path);
+            return (Ok((facts, details)), Cached::Hit(before, range));
+        }
     }
     let facts = evidence::read(path);
     let cached = match (&facts, file_cache::key_of(path)) {
@@ -501,11 +663,11 @@ fn read_facts(
         (Ok(facts), Ok(after)) if after == before && before.settled(now) => {
             let mut bytes = Vec::new();
             facts.encode(&mut bytes);
-            Cached::Stored(before, Bytes::New(bytes))
+            Cached::Stored(before, cache.store(bytes))
         }
         _ => Cached::NotStored,
     };
-    (facts, cached)
+    (with_details(facts), cached)
 }
 
 /// A sidecar as read (or found in the cache) before its values are checked.
@@ -551,7 +713,7 @@ fn read_sidecar(
         (Ok(raw), Some(key), Some(after)) if after == key && key.settled(now) => {
             let mut bytes = Vec::new();
             Fields::from(raw.clone()).encode(&mut bytes);
-            Cached::Stored(key, Bytes::New(bytes))
+            Cached::Stored(key, cache.store(bytes))
         }
         _ => Cached::NotStored,
     };
@@ -778,6 +940,7 @@ fn merge(
     relative: &str,
     path: &Path,
     facts: Facts,
+    details: LazyDetails,
     catalog: &Catalog,
     config: Option<&Config>,
     rule_index: Option<usize>,
@@ -861,7 +1024,7 @@ fn merge(
         title,
         description,
         summary: facts.summary,
-        details: facts.details,
+        details,
     }
 }
 

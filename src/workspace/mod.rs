@@ -13,7 +13,7 @@ use crate::config::{self, Config};
 use crate::diagnostic::Diagnostics;
 use crate::timing;
 
-pub use evidence::{Evidence, Mapping, Provenance, TimeSource, Via};
+pub use evidence::{Evidence, LazyDetails, Mapping, Provenance, TimeSource, Via};
 pub use git::History;
 pub use policy::Policy;
 
@@ -57,18 +57,33 @@ impl Workspace {
         let config = timing::time("load: config", || {
             config::load(&root, &catalog, &mut diagnostics)
         })?;
-        let history = timing::time("load: git history", || History::read(&root));
-        let policies = timing::time("load: policies", || {
-            policy::load_all(&root, &catalog, &mut diagnostics)
-        })?;
-        let evidence = evidence::load_all(
-            &root,
-            &catalog,
-            config.as_ref(),
-            &history,
-            options,
-            &mut diagnostics,
-        )?;
+        // Policies load beside the history and the evidence; their
+        // diagnostics keep their order (policies first).
+        let mut policy_diagnostics = Diagnostics::default();
+        let mut evidence_diagnostics = Diagnostics::default();
+        let (policies, (history, evidence)) = rayon::join(
+            || {
+                timing::time("load: policies", || {
+                    policy::load_all(&root, &catalog, &mut policy_diagnostics)
+                })
+            },
+            || {
+                let history = timing::time("load: git history", || History::read(&root));
+                let evidence = evidence::load_all(
+                    &root,
+                    &catalog,
+                    config.as_ref(),
+                    &history,
+                    options,
+                    &mut evidence_diagnostics,
+                );
+                (history, evidence)
+            },
+        );
+        let policies = policies?;
+        let evidence = evidence?;
+        diagnostics.extend(policy_diagnostics.iter().cloned());
+        diagnostics.extend(evidence_diagnostics.iter().cloned());
         Ok(Workspace {
             commit: history.head().map(str::to_string),
             root,

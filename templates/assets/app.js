@@ -1,6 +1,70 @@
 // auditbook portal: search over the prebuilt index, entirely offline.
 // The index (assets/search-index.js) is loaded on first use, as a script
 // rather than fetched, because fetch() does not work from file://.
+// Also the menu of this page in the other periods, from ../periods.js,
+// which every build rewrites: published pages never change, yet learn of
+// newer periods through it.
+(function () {
+  "use strict";
+  var nav = document.getElementById("other-periods");
+  var data = window.AUDITBOOK_PERIODS;
+  // Format 1 (see periods_js in src/site.rs): later builds keep writing
+  // what this reads, since published pages keep this script for ever.
+  if (!nav || !data || data.format !== 1 || !data.periods || !data.pages) return;
+  var body = document.body;
+  var root = body.getAttribute("data-root") || "";
+  var here = body.getAttribute("data-period");
+  var page = body.getAttribute("data-page");
+  // The paths are front-coded: "<n>|<rest>" is the first n characters of
+  // the path before, then rest.
+  var at = -1;
+  var previous = "";
+  for (var n = 0; n < data.pages.length && at < 0; n++) {
+    var coded = data.pages[n];
+    var bar = coded.indexOf("|");
+    previous = previous.slice(0, Number(coded.slice(0, bar))) + coded.slice(bar + 1);
+    if (previous === page) at = n;
+  }
+  var mine = -1;
+  data.periods.forEach(function (p, i) { if (p.name === here) mine = i; });
+
+  function holds(period) {
+    if (at < 0) return false;
+    return period.has.some(function (run) { return at >= run[0] && at < run[0] + run[1]; });
+  }
+  function href(path) {
+    return path.split("/").map(encodeURIComponent).join("/");
+  }
+
+  var label = document.createElement("span");
+  label.className = "label";
+  label.textContent = "This page in other periods:";
+  nav.appendChild(label);
+  var shown = 0;
+  data.periods.forEach(function (period, i) {
+    if (period.name === here) return;
+    var has = holds(period);
+    var a = document.createElement("a");
+    a.href = root + "../" + encodeURIComponent(period.name) + "/" + (has ? href(page) : "index.html");
+    a.setAttribute("data-period", period.name);
+    // Said in words, not only by style.
+    var notes = [];
+    if (!period.published) notes.push("draft");
+    if (mine >= 0 && i < mine) {
+      notes.push("newer");
+      a.className = "newer";
+    }
+    a.textContent = period.name + (notes.length ? " (" + notes.join(", ") + ")" : "");
+    if (!has) {
+      a.className = (a.className + " absent").trim();
+      a.textContent += ": not in that period, its dashboard";
+    }
+    nav.appendChild(a);
+    shown++;
+  });
+  if (shown) nav.hidden = false;
+})();
+
 (function () {
   "use strict";
   var input = document.getElementById("search-input");

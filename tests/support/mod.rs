@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
+pub mod site;
+
 pub struct Sandbox {
     dir: TempDir,
 }

@@ -1308,6 +1308,133 @@ pub fn target_pairs(pairs: &[(&str, Option<f64>, Option<f64>)]) -> Option<Svg> {
     })
 }
 
+/// `part` of `whole` as a percentage with one decimal, rounded down so
+/// that only all of it reads `100%` and only none of it `0%`.
+pub fn share(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "—".to_string();
+    }
+    if part >= whole {
+        return "100%".to_string();
+    }
+    if part == 0 {
+        return "0%".to_string();
+    }
+    let tenths = (part as f64 * 1000.0 / whole as f64).floor();
+    if tenths < 1.0 {
+        return "<0.1%".to_string();
+    }
+    format!("{}%", num(tenths / 10.0))
+}
+
+/// One month's commits for [`verified_by_month`]: `2026-03`, commits,
+/// verified commits.
+pub struct MonthCount<'a> {
+    pub month: &'a str,
+    pub commits: u64,
+    pub verified: u64,
+}
+
+/// The share of verified commits per month as bars, each on a full-height
+/// track, with the percentage written above it so the chart reads without
+/// colour; months without commits between the first and the last are
+/// marked as such rather than left out.
+pub fn verified_by_month(months: &[MonthCount<'_>]) -> Option<Svg> {
+    let parse = |m: &str| chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok();
+    let first = parse(months.first()?.month);
+    let last = months.last().and_then(|m| parse(m.month));
+    // Every month from the first to the last, when the keys are months.
+    let mut slots: Vec<(String, Option<&MonthCount<'_>>)> = Vec::new();
+    match (first, last) {
+        (Some(mut month), Some(last)) if months.iter().all(|m| parse(m.month).is_some()) => {
+            while month <= last && slots.len() < 600 {
+                let key = month.format("%Y-%m").to_string();
+                let found = months.iter().find(|m| m.month == key);
+                slots.push((key, found));
+                month = month.checked_add_months(chrono::Months::new(1))?;
+            }
+        }
+        _ => slots.extend(months.iter().map(|m| (m.month.to_string(), Some(m)))),
+    }
+    let slot = 46.0;
+    let (left, top, plot) = (40.0, 18.0, 120.0);
+    let width = (left + slot * slots.len() as f64 + 8.0).max(240.0);
+    let height = top + plot + 36.0;
+    let mut marks = Vec::new();
+    for (share, label) in [(0.0, "0%"), (0.5, "50%"), (1.0, "100%")] {
+        let y = top + plot * (1.0 - share);
+        marks.push(line(left, y, width - 4.0, y, "grid"));
+        marks.push(text(left - 6.0, y + 4.0, "end", "tick", label));
+    }
+    let mut described = Vec::new();
+    let mut year = None;
+    for (i, (key, count)) in slots.iter().enumerate() {
+        let x = left + slot * i as f64 + 6.0;
+        let bar = slot - 12.0;
+        let date = parse(key);
+        let month_label = date.map_or_else(|| short(key, 7), |d| d.format("%b").to_string());
+        marks.push(text(
+            x + bar / 2.0,
+            top + plot + 14.0,
+            "middle",
+            "label",
+            month_label,
+        ));
+        if let Some(d) = date {
+            let this_year = d.format("%Y").to_string();
+            if year.as_ref() != Some(&this_year) {
+                marks.push(text(
+                    x + bar / 2.0,
+                    top + plot + 28.0,
+                    "middle",
+                    "tick",
+                    &this_year,
+                ));
+                year = Some(this_year);
+            }
+        }
+        let Some(count) = count.filter(|c| c.commits > 0) else {
+            marks.push(text(
+                x + bar / 2.0,
+                top + plot - 4.0,
+                "middle",
+                "tick",
+                "none",
+            ));
+            described.push(format!("{key} no commits"));
+            continue;
+        };
+        let text_share = share(count.verified, count.commits);
+        let title = format!(
+            "{key}: {} of {} commits verified ({text_share})",
+            count.verified, count.commits
+        );
+        marks.push(rect(x, top, bar, plot, "track", Some(title.clone())));
+        let h = plot * count.verified as f64 / count.commits as f64;
+        marks.push(rect(x, top + plot - h, bar, h, "met", Some(title)));
+        marks.push(text(
+            x + bar / 2.0,
+            (top + plot - h - 4.0).max(top - 4.0),
+            "middle",
+            "value",
+            text_share.clone(),
+        ));
+        described.push(format!(
+            "{key} {text_share} ({} of {})",
+            count.verified, count.commits
+        ));
+    }
+    Some(Svg {
+        width: width as u32,
+        height: height as u32,
+        label: format!(
+            "Share of verified commits per month: {}.",
+            described.join("; ")
+        ),
+        marks,
+    })
+}
+
 // ---- from the assessment -------------------------------------------------------
 
 impl Site<'_> {
@@ -1383,7 +1510,7 @@ impl Site<'_> {
         for &index in &metric_files {
             let item = &workspace.evidence[index];
             let (Summary::Metrics { metrics }, Details::Metrics { series, .. }) =
-                (&item.summary, &item.details)
+                (&item.summary, &*item.details)
             else {
                 continue;
             };
@@ -1464,6 +1591,61 @@ mod tests {
             name: format!("{target}/{date}"),
             href: format!("evidence/{target}/{date}.html"),
         }
+    }
+
+    #[test]
+    fn verified_shares_never_round_to_all_or_none() {
+        assert_eq!(share(999, 1000), "99.9%");
+        assert_eq!(share(9999, 10000), "99.9%");
+        assert_eq!(share(1, 100_000), "<0.1%");
+        assert_eq!(share(0, 5), "0%");
+        assert_eq!(share(5, 5), "100%");
+        assert_eq!(share(1, 3), "33.3%");
+        assert_eq!(share(0, 0), "—");
+    }
+
+    #[test]
+    fn the_verified_share_per_month_is_drawn_and_written() {
+        assert!(verified_by_month(&[]).is_none());
+        let months = [
+            MonthCount {
+                month: "2025-12",
+                commits: 4,
+                verified: 1,
+            },
+            MonthCount {
+                month: "2026-02",
+                commits: 2,
+                verified: 2,
+            },
+        ];
+        let svg = verified_by_month(&months).unwrap();
+        assert_eq!(
+            svg.label,
+            "Share of verified commits per month: 2025-12 25% (1 of 4); 2026-01 no commits; \
+             2026-02 100% (2 of 2)."
+        );
+        let texts: Vec<&str> = svg
+            .marks
+            .iter()
+            .filter_map(|m| match m {
+                Mark::Text { text, class, .. } if class != "tick" || text == "none" => {
+                    Some(text.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        // Month names, and each value as text: no colour needed to read it.
+        assert_eq!(texts, ["Dec", "25%", "Jan", "none", "Feb", "100%"]);
+        let bars: Vec<&str> = svg
+            .marks
+            .iter()
+            .filter_map(|m| match m {
+                Mark::Rect { height, class, .. } if class == "met" => Some(height.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(bars, ["30.0", "120.0"]);
     }
 
     #[test]

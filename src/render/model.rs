@@ -1,0 +1,184 @@
+//! `model.json`: the machine-readable model of one period, written into its
+//! folder and listed in its manifest. A later period reads the model of the
+//! one before it to show what changed, so the workspace need not keep old
+//! states: what a published folder holds is the record.
+//!
+//! The model holds what the "changes since" page compares: policies (facts,
+//! the markdown text and its sha256), controls (status, counts) and
+//! evidence items. Lists are sorted, so the same assessment gives the same
+//! bytes.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use super::views::Site;
+use crate::assess::Assessment;
+
+pub const MODEL: &str = "model.json";
+
+/// Raise when a field changes meaning; a model of another format is not
+/// compared with.
+pub const FORMAT: u32 = 1;
+
+/// One period's policies, controls and evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Model {
+    pub format: u32,
+    pub period: String,
+    pub start: String,
+    pub end: String,
+    /// Sorted by id.
+    pub policies: Vec<PolicyModel>,
+    /// Assessed controls, sorted by framework and id.
+    pub controls: Vec<ControlModel>,
+    /// Sorted by path.
+    pub evidence: Vec<EvidenceModel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyModel {
+    pub id: String,
+    pub title: String,
+    pub owner: String,
+    pub version: String,
+    pub approved_on: Option<String>,
+    pub approved_by: Option<String>,
+    pub classification: String,
+    /// Display ids of the controls it maps to.
+    pub controls: Vec<String>,
+    /// Its page, relative to the period folder.
+    pub page: String,
+    /// sha256 of `text`.
+    pub sha256: String,
+    /// The markdown after the front matter.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlModel {
+    /// The framework's id (`soc2`, `iso27001`, …).
+    pub framework: String,
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    /// Evidence items linked to it (crosswalk-related ones aside).
+    pub evidence: usize,
+    pub policies: usize,
+    pub page: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceModel {
+    pub path: String,
+    pub kind: String,
+    pub sha256: String,
+    pub size: u64,
+    pub collected_at: String,
+    pub classification: String,
+    pub stale: bool,
+    pub controls: Vec<String>,
+    pub page: String,
+}
+
+impl Model {
+    /// The model of `a`, with the page paths `site` gives.
+    pub(super) fn of(a: &Assessment<'_>, site: &Site<'_>) -> Model {
+        let workspace = a.workspace;
+        let catalog = &workspace.catalog;
+        let mut policies: Vec<PolicyModel> = workspace
+            .policies
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PolicyModel {
+                id: p.id.clone(),
+                title: p.title.clone(),
+                owner: p.owner.clone(),
+                version: p.version.clone(),
+                approved_on: p.approved_on.map(|d| d.to_string()),
+                approved_by: p.approved_by.clone(),
+                classification: p.classification.as_str().to_string(),
+                controls: p.controls.iter().map(|&k| catalog.display_id(k)).collect(),
+                page: site.policy_path(i),
+                sha256: hex::encode(Sha256::digest(p.body.as_bytes())),
+                text: p.body.clone(),
+            })
+            .collect();
+        policies.sort_by(|x, y| x.id.cmp(&y.id));
+        let mut controls: Vec<ControlModel> = a
+            .controls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ControlModel {
+                framework: catalog.framework_of(c.control).id.clone(),
+                id: catalog.control(c.control).id.clone(),
+                title: catalog.control(c.control).title.clone(),
+                status: c.status.as_str().to_string(),
+                evidence: c.evidence.len(),
+                policies: c.policies.len(),
+                page: site.control_path(i),
+            })
+            .collect();
+        controls.sort_by(|x, y| (&x.framework, &x.id).cmp(&(&y.framework, &y.id)));
+        let mut evidence: Vec<EvidenceModel> = workspace
+            .evidence
+            .iter()
+            .enumerate()
+            .map(|(i, e)| EvidenceModel {
+                path: e.path.clone(),
+                kind: e.kind.as_str().to_string(),
+                sha256: e.sha256.clone(),
+                size: e.size,
+                collected_at: crate::report::time(e.collected_at),
+                classification: e.classification.as_str().to_string(),
+                stale: a.evidence_stale[i],
+                controls: e.control_keys().map(|k| catalog.display_id(k)).collect(),
+                page: site.evidence_path(i),
+            })
+            .collect();
+        evidence.sort_by(|x, y| x.path.cmp(&y.path));
+        let period = &a.config.period;
+        Model {
+            format: FORMAT,
+            period: period.name.clone(),
+            start: period.start.to_string(),
+            end: period.end.to_string(),
+            policies,
+            controls,
+            evidence,
+        }
+    }
+
+    /// The JSON written as `model.json`.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut json = serde_json::to_vec_pretty(self).expect("a model serializes");
+        json.push(b'\n');
+        json
+    }
+
+    /// The model in `period_dir`, with the sha256 of its file; `None` when
+    /// the folder has none (a period built before models were written) or
+    /// one of another format.
+    pub fn read(period_dir: &Path) -> anyhow::Result<Option<(Model, String)>> {
+        let path = period_dir.join(MODEL);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        #[derive(Deserialize)]
+        struct Format {
+            format: u32,
+        }
+        let format: Format = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a period model", path.display()))?;
+        if format.format != FORMAT {
+            return Ok(None);
+        }
+        let model = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a period model", path.display()))?;
+        Ok(Some((model, hex::encode(Sha256::digest(&bytes)))))
+    }
+}
