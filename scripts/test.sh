@@ -11,6 +11,9 @@ command -v python3 >/dev/null || need+=(python3)
 # the oracle it checks the verification against.
 command -v gpg >/dev/null || need+=(gnupg)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
+# tests/bundle.rs reads every bundle with independent readers: python3's
+# zipfile and Info-ZIP's `unzip -t`.
+command -v unzip >/dev/null || need+=(unzip)
 # The browser tests (tests/browser.rs) drive Debian's Chromium, never a
 # downloaded browser build; DejaVu gives screenshots stable fonts.
 [[ -x /usr/bin/chromium ]] || need+=(chromium)

@@ -4,9 +4,12 @@
 //!
 //! The pipeline, one module per stage: [`config`] and [`catalog`] are read
 //! by [`workspace`] (the load), [`assess`] judges it, [`report`] prints it.
-//! [`evidence`] reads each evidence format; [`cmd`] holds the commands.
+//! [`evidence`] reads each evidence format; [`render`] writes the portal
+//! and [`bundle`] the signed zip of it for one audience; [`cmd`] holds the
+//! commands.
 
 pub mod assess;
+pub mod bundle;
 pub mod cache;
 pub mod catalog;
 pub mod cmd;

@@ -6,11 +6,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use auditbook::cmd::{self, build, check, collect, init, serve, Global};
+use auditbook::bundle::verify::Limits;
+use auditbook::cmd::{self, build, bundle, check, collect, init, keygen, serve, verify, Global};
 use auditbook::site::BuildOptions;
 
 /// Turn a git repository of security policies and evidence into a
-/// versioned audit portal, linked to SOC 2 and ISO/IEC 27001:2022 controls.
+/// versioned audit portal, linked to SOC 2 and ISO/IEC 27001:2022 controls,
+/// and signed evidence bundles for auditors and prospects that anyone can
+/// verify offline.
 #[derive(Debug, Parser)]
 #[command(name = "auditbook", version, propagate_version = true)]
 struct Cli {
@@ -115,6 +118,54 @@ enum Command {
         /// Fail on warnings too.
         #[arg(long)]
         strict: bool,
+    },
+    /// Write a zip of the portal built for one audience: only the policies
+    /// and evidence of the classifications it may see (statuses and counts
+    /// recomputed from them), stamped for the recipient, with
+    /// manifest.json (sha256 and size of every entry) and manifest.sig
+    /// (Ed25519) when a signing key is configured ([signing] key in
+    /// auditbook.toml, or AUDITBOOK_SIGNING_KEY naming the key file).
+    Bundle {
+        /// Who the bundle is for: auditor (everything), prospect (public
+        /// and customer), or an [audiences.<name>] of auditbook.toml.
+        #[arg(long, value_name = "NAME")]
+        audience: String,
+        /// The recipient, stamped on every page and in the manifest.
+        #[arg(long = "for", value_name = "RECIPIENT")]
+        recipient: Option<String>,
+        /// The zip to write (default:
+        /// bundles/<period>-<audience>[-<recipient>].zip in the workspace).
+        #[arg(long, value_name = "FILE.zip")]
+        out: Option<PathBuf>,
+    },
+    /// Check a bundle offline: every entry's hash against manifest.json,
+    /// the signature, entry names (absolute, `..`, backslash, symlinks,
+    /// duplicates) and sizes (zip bombs), without extracting anything.
+    /// Prints every problem; exit 0 ok, 1 problems, 2 unreadable file.
+    Verify {
+        /// The bundle.
+        #[arg(value_name = "FILE.zip")]
+        zip: PathBuf,
+        /// The signer's public key (PREFIX.pub): the bundle must be signed
+        /// by it. Without it, the signer's fingerprint is printed to be
+        /// compared out of band.
+        #[arg(long, value_name = "PUBKEY")]
+        key: Option<PathBuf>,
+        /// The most bytes the entries may hold uncompressed, in all.
+        #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_size)]
+        max_size: u64,
+        /// The most an archive, or an entry over 1 MiB, may expand.
+        #[arg(long, value_name = "RATIO", default_value_t = Limits::default().max_ratio)]
+        max_ratio: u64,
+    },
+    /// Write a new Ed25519 signing key pair: PREFIX.key (private, mode
+    /// 0600, OpenSSH format) and PREFIX.pub; print its fingerprint (the
+    /// one `ssh-keygen -l -f PREFIX.pub` prints). Never overwrites.
+    Keygen {
+        /// Where to write (default: auditbook-signing in the current
+        /// folder).
+        #[arg(long, value_name = "PREFIX")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -242,5 +293,32 @@ fn run(global: &Global, command: Command) -> anyhow::Result<u8> {
                 strict,
             },
         ),
+        Command::Bundle {
+            audience,
+            recipient,
+            out,
+        } => bundle::run(
+            global,
+            &bundle::Options {
+                audience,
+                recipient,
+                out,
+            },
+        ),
+        Command::Verify {
+            zip,
+            key,
+            max_size,
+            max_ratio,
+        } => verify::run(
+            global,
+            &zip,
+            key.as_deref(),
+            Limits {
+                max_size,
+                max_ratio,
+            },
+        ),
+        Command::Keygen { out } => keygen::run(global, out),
     }
 }

@@ -219,6 +219,7 @@ pub fn build(
         previous: crate::timing::time("site: read the previous period", || {
             previous_period(&site, period, &assessment.config.period.start.to_string())
         })?,
+        audience: None,
     };
     if published.is_none() && options.publish {
         options_for_render.built_at = now;

@@ -3,20 +3,10 @@
 
 mod support;
 
-use support::{copy_tree, Sandbox};
+use support::Sandbox;
 
 fn example() -> Sandbox {
-    let sandbox = Sandbox::empty();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in ["policies", "evidence", "catalogs"] {
-        copy_tree(&root.join(dir), &sandbox.path().join(dir));
-    }
-    std::fs::copy(
-        root.join("auditbook.toml"),
-        sandbox.path().join("auditbook.toml"),
-    )
-    .unwrap();
-    sandbox
+    Sandbox::example()
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::assess;
 use crate::diagnostic::Severity;
-use crate::report::{self, Painter, Verbosity};
+use crate::report::Painter;
 use crate::site::{self, BuildOptions, BuildState, PublishedPeriodChanged};
 
 use super::{Global, EXIT_OK, EXIT_PROBLEMS};
@@ -46,15 +46,7 @@ pub fn run(global: &Global, options: &BuildOptions) -> anyhow::Result<u8> {
         if let Some(prepared) = prepared().flatten() {
             prepared.abandon();
         }
-        let mut diagnostics = workspace.diagnostics.clone();
-        diagnostics.sort();
-        let mut err = std::io::stderr().lock();
-        report::write_text(&mut err, None, &diagnostics, painter, Verbosity::Quiet)?;
-        writeln!(
-            err,
-            "error: the workspace has errors; nothing was built (see `auditbook check`)"
-        )?;
-        return Ok(EXIT_PROBLEMS);
+        return super::refuse(&workspace, global.color, "nothing was built");
     };
 
     let started = std::time::Instant::now();

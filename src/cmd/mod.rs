@@ -2,10 +2,13 @@
 //! does its work through the library, and returns the process exit code.
 
 pub mod build;
+pub mod bundle;
 pub mod check;
 pub mod collect;
 pub mod init;
+pub mod keygen;
 pub mod serve;
+pub mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +39,31 @@ pub fn load(global: &Global, details: bool) -> anyhow::Result<crate::workspace::
             cache: !global.no_cache,
         },
     )
+}
+
+/// Prints the errors of a workspace that will not be built or bundled,
+/// and says so; returns exit code 1, as `check` would.
+pub fn refuse(
+    workspace: &crate::workspace::Workspace,
+    color: bool,
+    nothing: &str,
+) -> anyhow::Result<u8> {
+    use std::io::Write;
+    let mut diagnostics = workspace.diagnostics.clone();
+    diagnostics.sort();
+    let mut err = std::io::stderr().lock();
+    crate::report::write_text(
+        &mut err,
+        None,
+        &diagnostics,
+        crate::report::Painter { enabled: color },
+        crate::report::Verbosity::Quiet,
+    )?;
+    writeln!(
+        err,
+        "error: the workspace has errors; {nothing} (see `auditbook check`)"
+    )?;
+    Ok(EXIT_PROBLEMS)
 }
 
 /// Exit codes: 0 ok, 1 problems found, 2 usage or I/O error.

@@ -133,8 +133,9 @@ impl Fingerprints {
             draft,
             notice,
             previous: before,
+            audience,
         } = options;
-        site.debug(&(built_at, draft, notice));
+        site.debug(&(built_at, draft, notice, audience));
         let mut previous = Hasher::new("previous period");
         if let Some(before) = before {
             // The model file's sha256 stands for the model read from it.

@@ -49,6 +49,8 @@ pub struct RenderOptions {
     pub notice: Option<String>,
     /// The period before this one, to show what changed since.
     pub previous: Option<PreviousPeriod>,
+    /// Set when the portal is built for one audience of a bundle.
+    pub audience: Option<AudienceView>,
 }
 
 /// The newest period older than the one rendered, as its folder holds it.
@@ -59,6 +61,21 @@ pub struct PreviousPeriod {
     pub model: Model,
     /// sha256 of its `model.json`.
     pub sha256: String,
+}
+
+/// What every page of a bundle's portal says about whom it was prepared
+/// for and what it leaves out.
+#[derive(Debug, Clone, Serialize)]
+pub struct AudienceView {
+    pub name: String,
+    /// The classifications the audience may see, lowest first.
+    pub classifications: Vec<String>,
+    /// `Prepared for Prospect Inc, 2026-11-27 — confidential`.
+    pub stamp: String,
+    /// Policies, evidence items and recurring activities left out.
+    pub withheld: bool,
+    /// `SHA256:…` of the key that signs the bundle.
+    pub fingerprint: Option<String>,
 }
 
 /// The manifest of one portal version: every file with sha256 and size.

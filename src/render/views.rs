@@ -107,6 +107,7 @@ struct Common<'a> {
     commit_short: Option<&'a str>,
     draft: bool,
     notice: Option<&'a str>,
+    audience: Option<&'a super::AudienceView>,
     frameworks: Vec<NavLink<'a>>,
 }
 
@@ -214,6 +215,7 @@ impl<'a> Site<'a> {
             commit_short: a.workspace.commit.as_deref().map(|c| &c[..c.len().min(12)]),
             draft: options.draft,
             notice: options.notice.as_deref(),
+            audience: options.audience.as_ref(),
             frameworks: a
                 .by_framework
                 .iter()

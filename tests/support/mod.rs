@@ -60,6 +60,22 @@ impl Sandbox {
         sandbox
     }
 
+    /// A sandbox holding a copy of the example company at the repository
+    /// root (its config, policies, evidence and catalogs).
+    pub fn example() -> Sandbox {
+        let sandbox = Sandbox::empty();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for dir in ["policies", "evidence", "catalogs"] {
+            copy_tree(&root.join(dir), &sandbox.path().join(dir));
+        }
+        std::fs::copy(
+            root.join("auditbook.toml"),
+            sandbox.path().join("auditbook.toml"),
+        )
+        .unwrap();
+        sandbox
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

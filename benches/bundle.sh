@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Times `auditbook bundle` on the generated benchmark workspace (50,000
+# evidence files, 1.2 GB) beside `zip -r -X` over the same evidence and
+# policies, and `auditbook verify` beside `unzip -t` over each zip. Needs
+# GNU time, zip and unzip (installed when missing). Each command runs once:
+# the machine is shared, so read the numbers as one sample.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEED="${SEED:-42}"
+# WS may name an existing copy of the workspace; bundling writes its file
+# cache (.auditbook/) into it, so never point it at someone else's tree.
+WS="${WS:-target/bench-workspace-$SEED}"
+[ -d "$WS" ] || cargo run --release --example gen_workspace -- --out "$WS" --seed "$SEED"
+need=()
+[ -x /usr/bin/time ] || need+=(time)
+command -v zip >/dev/null || need+=(zip)
+command -v unzip >/dev/null || need+=(unzip)
+if ((${#need[@]})); then apt-get install -y -qq "${need[@]}"; fi
+cargo build --release -q
+OUT="$(mktemp -d "${TMPDIR:-/tmp}/auditbook-bench-bundle.XXXXXX")"
+trap 'rm -rf "$OUT"' EXIT
+T='wall %e s, user %U s, sys %S s, peak RSS %M KB'
+export SOURCE_DATE_EPOCH=1795000000
+
+echo "== input: $(du -sh "$WS/evidence" | cut -f1) of evidence in $(find "$WS/evidence" -type f | wc -l) files"
+echo "== auditbook keygen"
+target/release/auditbook keygen --out "$OUT/key" -q
+echo "== auditbook bundle --audience auditor (load, assess, render the portal, deflate every entry, sign)"
+for run in cold warm; do
+  rm -f "$OUT/auditor.zip"
+  AUDITBOOK_SIGNING_KEY="$OUT/key.key" /usr/bin/time -f "$run file cache: $T" \
+    target/release/auditbook -C "$WS" -q bundle --audience auditor --out "$OUT/auditor.zip" > /dev/null
+done
+echo "bundle: $(stat -c %s "$OUT/auditor.zip") bytes, $(unzip -Z1 "$OUT/auditor.zip" | wc -l) entries"
+
+echo "== zip -r -X over evidence/ and policies/ (deflate, level 6, one core)"
+( cd "$WS" && /usr/bin/time -f "zip: $T" zip -q -r -X "$OUT/tree.zip" evidence policies )
+echo "zip: $(stat -c %s "$OUT/tree.zip") bytes"
+
+echo "== auditbook verify --key (every entry inflated, CRC-32 and SHA-256, signature)"
+/usr/bin/time -f "verify: $T" target/release/auditbook verify "$OUT/auditor.zip" --key "$OUT/key.pub" > /dev/null
+echo "== unzip -t over the same bundle, and over zip's archive (CRC-32 only)"
+/usr/bin/time -f "unzip -t bundle: $T" unzip -tqq "$OUT/auditor.zip"
+/usr/bin/time -f "unzip -t tree.zip: $T" unzip -tqq "$OUT/tree.zip"

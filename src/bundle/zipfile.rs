@@ -1,0 +1,337 @@
+//! A deterministic zip writer for entries deflated ahead of time.
+//!
+//! Written by hand (local headers, central directory, zip64 records when
+//! counts or offsets need them) rather than with the `zip` crate because
+//! that crate deflates inside `ZipWriter` as bytes are written, one entry
+//! at a time: it cannot take an entry compressed elsewhere, which is what
+//! lets [`super`] deflate every entry on its own thread. The format is the
+//! small subset every reader knows (PKWARE APPNOTE 6.3: methods stored and
+//! deflate, no encryption, no data descriptors), and the bytes depend only
+//! on the entries: fixed time, fixed unix permissions (0644), no extra
+//! timestamps, no comment.
+
+use std::io::{self, Write};
+
+pub const LOCAL: u32 = 0x0403_4b50;
+pub const CENTRAL: u32 = 0x0201_4b50;
+pub const END: u32 = 0x0605_4b50;
+pub const END64: u32 = 0x0606_4b50;
+pub const LOCATOR64: u32 = 0x0706_4b50;
+pub const ZIP64_EXTRA: u16 = 0x0001;
+/// Bit 11: the name is UTF-8.
+const UTF8: u16 = 1 << 11;
+/// Made by unix (3), spec 4.5, so that readers honour the mode bits.
+const MADE_BY: u16 = (3 << 8) | 45;
+const REGULAR_0644: u32 = 0o100_644 << 16;
+pub const STORED: u16 = 0;
+pub const DEFLATE: u16 = 8;
+
+/// One entry, its data already compressed.
+pub struct Entry {
+    pub name: String,
+    pub method: u16,
+    pub crc32: u32,
+    pub size: u64,
+    pub data: Vec<u8>,
+}
+
+/// Deflates what `source` yields (stored instead when deflate would not
+/// make it smaller: `again` then gives the bytes once more), returning the
+/// entry and the SHA-256 of the bytes. Reads in chunks, so a large file
+/// is never held whole unless it does not compress.
+pub fn compress_from(
+    name: String,
+    mut source: impl io::Read,
+    again: impl FnOnce() -> io::Result<Vec<u8>>,
+    level: u32,
+) -> io::Result<(Entry, [u8; 32])> {
+    use sha2::{Digest, Sha256};
+    let mut sha = Sha256::new();
+    let mut crc = crc32fast::Hasher::new();
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level));
+    let mut size = 0u64;
+    thread_local! {
+        // One read buffer per thread, not one per entry.
+        static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 1 << 20]);
+    }
+    BUF.with_borrow_mut(|buf| -> io::Result<()> {
+        loop {
+            let n = match source.read(buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            sha.update(&buf[..n]);
+            crc.update(&buf[..n]);
+            encoder.write_all(&buf[..n])?;
+            size += n as u64;
+        }
+    })?;
+    let deflated = encoder.finish()?;
+    let (method, data) = if (deflated.len() as u64) < size {
+        (DEFLATE, deflated)
+    } else {
+        let bytes = again()?;
+        if bytes.len() as u64 != size || crc32fast::hash(&bytes) != crc.clone().finalize() {
+            return Err(io::Error::other("the file changed while it was being read"));
+        }
+        (STORED, bytes)
+    };
+    Ok((
+        Entry {
+            name,
+            method,
+            crc32: crc.finalize(),
+            size,
+            data,
+        },
+        sha.finalize().into(),
+    ))
+}
+
+/// [`compress_from`] for bytes in memory.
+pub fn compress(name: String, bytes: &[u8], level: u32) -> io::Result<(Entry, [u8; 32])> {
+    compress_from(name, bytes, || Ok(bytes.to_vec()), level)
+}
+
+/// MS-DOS date and time of a UTC instant (from 1980 to 2107; clamped).
+pub fn dos_time(time: chrono::DateTime<chrono::Utc>) -> (u16, u16) {
+    use chrono::{Datelike, Timelike};
+    let year = time.year().clamp(1980, 2107);
+    if year != time.year() {
+        return if time.year() < 1980 {
+            (0, (1 << 5) | 1)
+        } else {
+            ((23 << 11) | (59 << 5) | 29, (127 << 9) | (12 << 5) | 31)
+        };
+    }
+    let t =
+        ((time.hour() as u16) << 11) | ((time.minute() as u16) << 5) | (time.second() as u16 / 2);
+    let d = (((year - 1980) as u16) << 9) | ((time.month() as u16) << 5) | time.day() as u16;
+    (t, d)
+}
+
+struct Written {
+    name: String,
+    method: u16,
+    crc32: u32,
+    size: u64,
+    compressed: u64,
+    offset: u64,
+}
+
+/// Writes entries in the order given, then the central directory.
+pub struct Writer<W: Write> {
+    out: W,
+    offset: u64,
+    time: (u16, u16),
+    written: Vec<Written>,
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(out: W, time: (u16, u16)) -> Writer<W> {
+        Writer {
+            out,
+            offset: 0,
+            time,
+            written: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, entry: &Entry) -> io::Result<()> {
+        let compressed = entry.data.len() as u64;
+        let big = entry.size >= u32::MAX as u64 || compressed >= u32::MAX as u64;
+        let mut header = Vec::with_capacity(30 + entry.name.len() + 20);
+        put32(&mut header, LOCAL);
+        put16(&mut header, if big { 45 } else { 20 });
+        put16(&mut header, UTF8);
+        put16(&mut header, entry.method);
+        put16(&mut header, self.time.0);
+        put16(&mut header, self.time.1);
+        put32(&mut header, entry.crc32);
+        put32(&mut header, clamp32(compressed, big));
+        put32(&mut header, clamp32(entry.size, big));
+        put16(&mut header, len16(entry.name.len())?);
+        put16(&mut header, if big { 20 } else { 0 });
+        header.extend_from_slice(entry.name.as_bytes());
+        if big {
+            put16(&mut header, ZIP64_EXTRA);
+            put16(&mut header, 16);
+            put64(&mut header, entry.size);
+            put64(&mut header, compressed);
+        }
+        self.out.write_all(&header)?;
+        self.out.write_all(&entry.data)?;
+        self.written.push(Written {
+            name: entry.name.clone(),
+            method: entry.method,
+            crc32: entry.crc32,
+            size: entry.size,
+            compressed,
+            offset: self.offset,
+        });
+        self.offset += header.len() as u64 + compressed;
+        Ok(())
+    }
+
+    /// Writes the central directory and returns the output.
+    pub fn finish(mut self) -> io::Result<W> {
+        let start = self.offset;
+        let mut directory = Vec::new();
+        for e in &self.written {
+            let mut extra = Vec::new();
+            if e.size >= u32::MAX as u64 {
+                put64(&mut extra, e.size);
+            }
+            if e.compressed >= u32::MAX as u64 {
+                put64(&mut extra, e.compressed);
+            }
+            if e.offset >= u32::MAX as u64 {
+                put64(&mut extra, e.offset);
+            }
+            let zip64 = !extra.is_empty();
+            put32(&mut directory, CENTRAL);
+            put16(&mut directory, MADE_BY);
+            put16(&mut directory, if zip64 { 45 } else { 20 });
+            put16(&mut directory, UTF8);
+            put16(&mut directory, e.method);
+            put16(&mut directory, self.time.0);
+            put16(&mut directory, self.time.1);
+            put32(&mut directory, e.crc32);
+            put32(
+                &mut directory,
+                clamp32(e.compressed, e.compressed >= u32::MAX as u64),
+            );
+            put32(&mut directory, clamp32(e.size, e.size >= u32::MAX as u64));
+            put16(&mut directory, len16(e.name.len())?);
+            put16(
+                &mut directory,
+                if zip64 { extra.len() as u16 + 4 } else { 0 },
+            );
+            put16(&mut directory, 0); // comment
+            put16(&mut directory, 0); // disk
+            put16(&mut directory, 0); // internal attributes
+            put32(&mut directory, REGULAR_0644);
+            put32(
+                &mut directory,
+                clamp32(e.offset, e.offset >= u32::MAX as u64),
+            );
+            directory.extend_from_slice(e.name.as_bytes());
+            if zip64 {
+                put16(&mut directory, ZIP64_EXTRA);
+                put16(&mut directory, extra.len() as u16);
+                directory.extend_from_slice(&extra);
+            }
+        }
+        let count = self.written.len() as u64;
+        let size = directory.len() as u64;
+        let zip64 = count >= u16::MAX as u64 || size >= u32::MAX as u64 || start >= u32::MAX as u64;
+        if zip64 {
+            let end64 = start + size;
+            put32(&mut directory, END64);
+            put64(&mut directory, 44);
+            put16(&mut directory, MADE_BY);
+            put16(&mut directory, 45);
+            put32(&mut directory, 0);
+            put32(&mut directory, 0);
+            put64(&mut directory, count);
+            put64(&mut directory, count);
+            put64(&mut directory, size);
+            put64(&mut directory, start);
+            put32(&mut directory, LOCATOR64);
+            put32(&mut directory, 0);
+            put64(&mut directory, end64);
+            put32(&mut directory, 1);
+        }
+        put32(&mut directory, END);
+        put16(&mut directory, 0);
+        put16(&mut directory, 0);
+        let count16 = if zip64 { u16::MAX } else { count as u16 };
+        put16(&mut directory, count16);
+        put16(&mut directory, count16);
+        put32(&mut directory, clamp32(size, zip64));
+        put32(&mut directory, clamp32(start, zip64));
+        put16(&mut directory, 0);
+        self.out.write_all(&directory)?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+fn clamp32(value: u64, big: bool) -> u32 {
+    if big {
+        u32::MAX
+    } else {
+        value as u32
+    }
+}
+
+fn len16(len: usize) -> io::Result<u16> {
+    u16::try_from(len).map_err(|_| io::Error::other("an entry name longer than 65535 bytes"))
+}
+
+fn put16(out: &mut Vec<u8>, v: u16) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+fn put32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+fn put64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_deflate_cannot_shrink_is_stored() {
+        use rand::{RngCore, SeedableRng};
+        let mut noise = vec![0u8; 10_000];
+        rand_chacha::ChaCha8Rng::seed_from_u64(7).fill_bytes(&mut noise);
+        let (entry, _) = compress("noise".into(), &noise, 6).unwrap();
+        assert_eq!((entry.method, &entry.data), (STORED, &noise));
+        let text = b"the same line again\n".repeat(500);
+        let (entry, sha) = compress("text".into(), &text, 6).unwrap();
+        assert_eq!(entry.method, DEFLATE);
+        assert!(entry.data.len() < text.len() / 10);
+        assert_eq!(entry.crc32, crc32fast::hash(&text));
+        assert_eq!(
+            hex::encode(sha),
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&text))
+        );
+    }
+
+    /// Past 65,534 entries the end record needs zip64; python3's zipfile
+    /// and auditbook's reader must both see every entry.
+    #[test]
+    fn many_entries_take_zip64_records_that_other_readers_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.zip");
+        let file = std::fs::File::create(&path).unwrap();
+        let mut writer = Writer::new(std::io::BufWriter::new(file), (0, (1 << 5) | 1));
+        let n = 70_000;
+        for i in 0..n {
+            let (entry, _) = compress(format!("e/{i:06}"), b"x", 6).unwrap();
+            writer.add(&entry).unwrap();
+        }
+        writer.finish().unwrap();
+        let output = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(len(z.namelist()), z.testzip())",
+            ])
+            .arg(&path)
+            .output()
+            .expect("python3");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            format!("{n} None")
+        );
+        let report = crate::bundle::verify::verify(&path, None, Default::default()).unwrap();
+        assert_eq!(report.entries, n);
+        assert_eq!(report.bytes, n as u64);
+    }
+}
