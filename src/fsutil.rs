@@ -34,25 +34,7 @@ pub fn relative_display(root: &Path, path: &Path) -> String {
 /// directory and a rename, so readers never see a half-written file and a
 /// failure leaves the old one in place.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{} names no file", path.display()))?;
-    let temporary = dir.join(format!(
-        ".{}.tmp-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&temporary, contents)
-        .with_context(|| format!("cannot write {}", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| {
-        let _ = std::fs::remove_file(&temporary);
-        format!("cannot replace {}", path.display())
-    })
+    replace_atomically(path, |temporary| std::fs::write(temporary, contents))
 }
 
 /// Like [`write_atomic`], with the contents written by `write` through a
@@ -62,6 +44,20 @@ pub fn write_atomic_with(
     write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
     use std::io::Write as _;
+    replace_atomically(path, |temporary| {
+        let file = std::fs::File::create(temporary)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut out)?;
+        out.flush()
+    })
+}
+
+/// Has `write` fill a temporary file beside `path`, then renames it over
+/// `path`; the temporary is removed when either step fails.
+fn replace_atomically(
+    path: &Path,
+    write: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -75,12 +71,7 @@ pub fn write_atomic_with(
         file_name.to_string_lossy(),
         std::process::id()
     ));
-    let written = std::fs::File::create(&temporary).and_then(|file| {
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        write(&mut out)?;
-        out.flush()
-    });
-    if let Err(error) = written {
+    if let Err(error) = write(&temporary) {
         let _ = std::fs::remove_file(&temporary);
         return Err(error).with_context(|| format!("cannot write {}", temporary.display()));
     }
