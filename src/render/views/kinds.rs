@@ -985,25 +985,23 @@ impl<'a> Site<'a> {
 
         let items = of_kind(Kind::GithubChanges);
         if !items.is_empty() {
-            let (mut merged, mut reviewed, mut after, mut unreviewed, mut own) =
-                (0u64, 0u64, 0u64, 0u64, 0u64);
-            for &i in &items {
-                if let Summary::GithubChanges {
-                    merged: m,
-                    reviewed: r,
-                    approved_after_merge: a,
-                    unreviewed: u,
-                    self_merged: s,
+            let [merged, reviewed, after, unreviewed, own] = sum(evidence, &items, |s| match s {
+                Summary::GithubChanges {
+                    merged,
+                    reviewed,
+                    approved_after_merge,
+                    unreviewed,
+                    self_merged,
                     ..
-                } = &evidence[i].summary
-                {
-                    merged = merged.saturating_add(*m);
-                    reviewed = reviewed.saturating_add(*r);
-                    after = after.saturating_add(*a);
-                    unreviewed = unreviewed.saturating_add(*u);
-                    own = own.saturating_add(*s);
-                }
-            }
+                } => Some([
+                    *merged,
+                    *reviewed,
+                    *approved_after_merge,
+                    *unreviewed,
+                    *self_merged,
+                ]),
+                _ => None,
+            });
             figures.push(Figure {
                 kind: "github-changes",
                 value: share(reviewed, merged).unwrap_or_else(|| "—".into()),
@@ -1019,25 +1017,18 @@ impl<'a> Site<'a> {
 
         let items = of_kind(Kind::GithubCi);
         if !items.is_empty() {
-            let (mut runs, mut success, mut failure, mut cancelled, mut deployments) =
-                (0u64, 0u64, 0u64, 0u64, 0u64);
-            for &i in &items {
-                if let Summary::GithubCi {
-                    runs: r,
-                    success: s,
-                    failure: f,
-                    cancelled: c,
-                    deployments: d,
-                    ..
-                } = &evidence[i].summary
-                {
-                    runs = runs.saturating_add(*r);
-                    success = success.saturating_add(*s);
-                    failure = failure.saturating_add(*f);
-                    cancelled = cancelled.saturating_add(*c);
-                    deployments = deployments.saturating_add(*d);
-                }
-            }
+            let [runs, success, failure, cancelled, deployments] =
+                sum(evidence, &items, |s| match s {
+                    Summary::GithubCi {
+                        runs,
+                        success,
+                        failure,
+                        cancelled,
+                        deployments,
+                        ..
+                    } => Some([*runs, *success, *failure, *cancelled, *deployments]),
+                    _ => None,
+                });
             figures.push(Figure {
                 kind: "github-ci",
                 value: share(success, runs).unwrap_or_else(|| "—".into()),
@@ -1113,23 +1104,21 @@ impl<'a> Site<'a> {
 
         let items = of_kind(Kind::GithubCommits);
         if !items.is_empty() {
-            let (mut commits, mut verified, mut disagree, mut compared) = (0u64, 0u64, 0u64, 0u64);
-            for &i in &items {
-                if let Summary::GithubCommits {
-                    commits: c,
-                    verified: v,
+            // `compared`: the repositories with `collect git` evidence.
+            let [commits, verified, disagree, compared] = sum(evidence, &items, |s| match s {
+                Summary::GithubCommits {
+                    commits,
+                    verified,
                     disagree_with_git,
                     ..
-                } = &evidence[i].summary
-                {
-                    commits = commits.saturating_add(*c);
-                    verified = verified.saturating_add(*v);
-                    if let Some(d) = disagree_with_git {
-                        disagree = disagree.saturating_add(*d);
-                        compared = compared.saturating_add(1);
-                    }
-                }
-            }
+                } => Some([
+                    *commits,
+                    *verified,
+                    disagree_with_git.unwrap_or(0),
+                    u64::from(disagree_with_git.is_some()),
+                ]),
+                _ => None,
+            });
             figures.push(Figure {
                 kind: "github-commits",
                 value: share(verified, commits).unwrap_or_else(|| "—".into()),
@@ -1153,20 +1142,15 @@ impl<'a> Site<'a> {
 
         let items = of_kind(Kind::GithubAccess);
         if !items.is_empty() {
-            let (mut people, mut admins, mut teams) = (0u64, 0u64, 0u64);
-            for &i in &items {
-                if let Summary::GithubAccess {
+            let [people, admins, teams] = sum(evidence, &items, |s| match s {
+                Summary::GithubAccess {
                     collaborators,
-                    admins: a,
-                    teams: t,
+                    admins,
+                    teams,
                     ..
-                } = &evidence[i].summary
-                {
-                    people = people.saturating_add(*collaborators);
-                    admins = admins.saturating_add(*a);
-                    teams = teams.saturating_add(*t);
-                }
-            }
+                } => Some([*collaborators, *admins, *teams]),
+                _ => None,
+            });
             figures.push(Figure {
                 kind: "github-access",
                 value: admins.to_string(),
@@ -1184,6 +1168,22 @@ impl<'a> Site<'a> {
         }
         figures
     }
+}
+
+/// The counts `of` takes from the summary of each of `items` (indices into
+/// `evidence`), added up.
+fn sum<const N: usize>(
+    evidence: &[crate::workspace::Evidence],
+    items: &[usize],
+    of: impl Fn(&Summary) -> Option<[u64; N]>,
+) -> [u64; N] {
+    let mut total = [0u64; N];
+    for counts in items.iter().filter_map(|&i| of(&evidence[i].summary)) {
+        for (t, c) in total.iter_mut().zip(counts) {
+            *t = t.saturating_add(c);
+        }
+    }
+    total
 }
 
 /// A series' points, one per date (the last given for a date wins).
