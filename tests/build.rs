@@ -203,11 +203,21 @@ fn xss_in_policies_titles_file_names_and_evidence_renders_inert() {
         );
     }
     // The search index is JavaScript: the payloads are data inside JSON strings.
-    let index = std::fs::read_to_string(site(&sandbox).join("assets/search-index.js")).unwrap();
-    assert!(
-        !index.contains("<script"),
-        "the search index must escape `<`"
-    );
+    let mut parts = 0;
+    for entry in std::fs::read_dir(site(&sandbox).join("assets")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("search-") {
+            continue;
+        }
+        parts += 1;
+        let index = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !index.contains("<script"),
+            "the search index must escape `<` ({name})"
+        );
+    }
+    assert_eq!(parts, 18, "controls, 16 parts of policies, evidence");
     let policy = std::fs::read_to_string(site(&sandbox).join("policies/xss.html")).unwrap();
     assert!(
         policy.contains("<h1>&lt;script&gt;alert(&#x27;title&#x27;)&lt;&#x2f;script&gt;</h1>"),

@@ -285,10 +285,28 @@ impl Fingerprints {
         h.finish()
     }
 
-    pub fn search_index(&self, path: &str, a: &Assessment<'_>) -> Digest16 {
-        let mut h = self.page("search index", path);
+    /// The search index's part of controls.
+    pub fn search_controls(&self, path: &str, a: &Assessment<'_>) -> Digest16 {
+        let mut h = self.page("search controls", path);
         h.debug(&a.controls.iter().map(|c| c.control).collect::<Vec<_>>());
-        h.digests(&self.policies);
+        h.finish()
+    }
+
+    /// The search index's part of the policies in one shard.
+    pub fn search_policies(&self, path: &str, a: &Assessment<'_>, shard: usize) -> Digest16 {
+        let mut h = self.page("search policies", path);
+        let policies = &a.workspace.policies;
+        h.digests(
+            (0..policies.len())
+                .filter(|&i| super::views::policy_shard(&policies[i].id) == shard)
+                .map(|i| &self.policies[i]),
+        );
+        h.finish()
+    }
+
+    /// The search index of evidence.
+    pub fn search_evidence(&self, path: &str) -> Digest16 {
+        let mut h = self.page("search evidence", path);
         h.digests(&self.evidence);
         h.finish()
     }

@@ -21,6 +21,7 @@ mod views;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -90,6 +91,12 @@ pub struct Manifest {
 }
 
 pub const MANIFEST: &str = "manifest.json";
+/// The search index comes in parts, each a script (see `views::index_js`):
+/// controls in `assets/search-index.js`, policies spread over
+/// `assets/search-policies-NN.js`, evidence in `assets/search-evidence.js`,
+/// so that editing a policy rewrites a small part.
+pub const SEARCH_INDEX: &str = "assets/search-index.js";
+pub const SEARCH_EVIDENCE: &str = "assets/search-evidence.js";
 
 /// A manifest's fields before its list of files.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -232,130 +239,163 @@ pub fn render(
         })
     };
 
-    let mut records = Vec::with_capacity(
-        2 * assessment.workspace.evidence.len()
-            + assessment.workspace.policies.len()
-            + assessment.controls.len()
-            + 16,
-    );
-    for (name, source) in &templates.assets {
-        let path = format!("assets/{name}");
-        let fingerprint = fingerprints.asset(&path, source.as_bytes());
-        records.push(file(&path, fingerprint, &|| {
-            Ok(source.as_bytes().to_vec())
+    // The files made once per portal, one after another, beside the pages
+    // made per item on the other threads: a rebuild that renders only a
+    // few pages then spends its time in parallel, not in one long tail.
+    // The model (and the changes computed from it) is built only when a
+    // file that shows it is to be rendered.
+    let model = OnceLock::new();
+    let model = || model.get_or_init(|| Model::of(assessment, &site));
+    let changes = OnceLock::new();
+    let changes = || {
+        changes
+            .get_or_init(|| {
+                options
+                    .previous
+                    .as_ref()
+                    .map(|p| Changes::between(&p.folder, &p.model, model()))
+            })
+            .as_ref()
+    };
+    let singletons = || -> anyhow::Result<Vec<(String, Record)>> {
+        let mut records = Vec::with_capacity(templates.assets.len() + 16);
+        for (name, source) in &templates.assets {
+            let path = format!("assets/{name}");
+            let fingerprint = fingerprints.asset(&path, source.as_bytes());
+            records.push(file(&path, fingerprint, &|| {
+                Ok(source.as_bytes().to_vec())
+            })?);
+        }
+        let search_started = std::time::Instant::now();
+        records.push(file(
+            SEARCH_INDEX,
+            fingerprints.search_controls(SEARCH_INDEX, assessment),
+            &|| Ok(site.search_controls_js().into_bytes()),
+        )?);
+        for shard in 0..views::POLICY_SHARDS {
+            let path = format!("assets/search-policies-{shard:02}.js");
+            records.push(file(
+                &path,
+                fingerprints.search_policies(&path, assessment, shard),
+                &|| Ok(site.search_policies_js(shard).into_bytes()),
+            )?);
+        }
+        records.push(file(
+            SEARCH_EVIDENCE,
+            fingerprints.search_evidence(SEARCH_EVIDENCE),
+            &|| Ok(site.search_evidence_js().into_bytes()),
+        )?);
+        crate::timing::record("render: search index", search_started.elapsed());
+        records.push(file(MODEL, fingerprints.model(MODEL), &|| {
+            Ok(model().to_json())
         })?);
-    }
-    let path = "assets/search-index.js";
-    let search_started = std::time::Instant::now();
-    records.push(file(
-        path,
-        fingerprints.search_index(path, assessment),
-        &|| Ok(site.search_index_js().into_bytes()),
-    )?);
-    crate::timing::record("render: search index", search_started.elapsed());
-
-    let model = Model::of(assessment, &site);
-    records.push(file(MODEL, fingerprints.model(MODEL), &|| {
-        Ok(model.to_json())
-    })?);
-    let changes = options
-        .previous
-        .as_ref()
-        .map(|p| Changes::between(&p.folder, &p.model, &model));
-    records.push(page(
-        "dashboard.html",
-        "index.html",
-        fingerprints.dashboard("index.html"),
-        &|| Ok(site.dashboard(changes.as_ref().map(Changes::link))),
-    )?);
-    if let Some(changes) = &changes {
         records.push(page(
-            "changes.html",
-            CHANGES,
-            fingerprints.changes(CHANGES),
-            &|| Ok(site.changes(changes)),
+            "dashboard.html",
+            "index.html",
+            fingerprints.dashboard("index.html"),
+            &|| Ok(site.dashboard(changes().map(Changes::link))),
         )?);
-    }
-    records.push(page(
-        "policies.html",
-        "policies.html",
-        fingerprints.policy_list("policies.html"),
-        &|| Ok(site.policy_list()),
-    )?);
-    records.push(page(
-        "evidence-list.html",
-        "evidence.html",
-        fingerprints.evidence_list("evidence.html"),
-        &|| Ok(site.evidence_list()),
-    )?);
-    for framework in site.frameworks() {
-        let path = site.framework_path(framework);
+        if options.previous.is_some() {
+            records.push(page(
+                "changes.html",
+                CHANGES,
+                fingerprints.changes(CHANGES),
+                &|| Ok(site.changes(changes().context("a previous period has changes")?)),
+            )?);
+        }
         records.push(page(
-            "framework.html",
-            &path,
-            fingerprints.framework(&path, assessment),
-            &|| Ok(site.framework(framework)),
+            "policies.html",
+            "policies.html",
+            fingerprints.policy_list("policies.html"),
+            &|| Ok(site.policy_list()),
         )?);
-    }
-    let controls: Vec<(String, Record)> = (0..assessment.controls.len())
-        .into_par_iter()
-        .map(|i| {
-            let path = site.control_path(i);
-            page(
-                "control.html",
+        records.push(page(
+            "evidence-list.html",
+            "evidence.html",
+            fingerprints.evidence_list("evidence.html"),
+            &|| Ok(site.evidence_list()),
+        )?);
+        for framework in site.frameworks() {
+            let path = site.framework_path(framework);
+            records.push(page(
+                "framework.html",
                 &path,
-                fingerprints.control(&path, i),
-                &|| Ok(site.control(i)),
-            )
-        })
-        .collect::<anyhow::Result<_>>()?;
-    records.extend(controls);
-    let policies: Vec<(String, Record)> = (0..assessment.workspace.policies.len())
-        .into_par_iter()
-        .map(|i| {
-            let path = site.policy_path(i);
-            page(
-                "policy.html",
-                &path,
-                fingerprints.policy(&path, assessment, i),
-                &|| Ok(site.policy(i)),
-            )
-        })
-        .collect::<anyhow::Result<_>>()?;
-    records.extend(policies);
-    let evidence: Vec<[(String, Record); 2]> = (0..assessment.workspace.evidence.len())
-        .into_par_iter()
-        .map(|i| -> anyhow::Result<[(String, Record); 2]> {
-            let item = &assessment.workspace.evidence[i];
-            let source = assessment.workspace.root.join(&item.path);
-            let raw = site.raw_path(i);
-            let raw_fingerprint = fingerprints.raw(item);
-            let (raw_record, note) = match output.reuse(&raw, raw_fingerprint, true)? {
-                Some(record) => {
-                    let note = raw::Note::decode(record.note);
-                    if output.verifying() {
-                        let (bytes, fresh) = raw::bytes(&source)?;
-                        check_reused(&raw, &record, &bytes, Some((note, fresh)))?;
+                fingerprints.framework(&path, assessment),
+                &|| Ok(site.framework(framework)),
+            )?);
+        }
+        Ok(records)
+    };
+    let controls = || -> anyhow::Result<Vec<(String, Record)>> {
+        (0..assessment.controls.len())
+            .into_par_iter()
+            .map(|i| {
+                let path = site.control_path(i);
+                page(
+                    "control.html",
+                    &path,
+                    fingerprints.control(&path, i),
+                    &|| Ok(site.control(i)),
+                )
+            })
+            .collect()
+    };
+    let policies = || -> anyhow::Result<Vec<(String, Record)>> {
+        (0..assessment.workspace.policies.len())
+            .into_par_iter()
+            .map(|i| {
+                let path = site.policy_path(i);
+                page(
+                    "policy.html",
+                    &path,
+                    fingerprints.policy(&path, assessment, i),
+                    &|| Ok(site.policy(i)),
+                )
+            })
+            .collect()
+    };
+    let evidence = || -> anyhow::Result<Vec<[(String, Record); 2]>> {
+        (0..assessment.workspace.evidence.len())
+            .into_par_iter()
+            .map(|i| -> anyhow::Result<[(String, Record); 2]> {
+                let item = &assessment.workspace.evidence[i];
+                let source = assessment.workspace.root.join(&item.path);
+                let raw = site.raw_path(i);
+                let raw_fingerprint = fingerprints.raw(item);
+                let (raw_record, note) = match output.reuse(&raw, raw_fingerprint, true)? {
+                    Some(record) => {
+                        let note = raw::Note::decode(record.note);
+                        if output.verifying() {
+                            let (bytes, fresh) = raw::bytes(&source)?;
+                            check_reused(&raw, &record, &bytes, Some((note, fresh)))?;
+                        }
+                        (record, note)
                     }
-                    (record, note)
-                }
-                None => raw::write(&output, &raw, &source, item, raw_fingerprint)?,
-            };
-            let path = site.evidence_path(i);
-            let page = page(
-                "evidence.html",
-                &path,
-                fingerprints.evidence(&path, assessment, i),
-                &|| {
-                    let copy = raw::describe(&output.root().join(&raw), note)?;
-                    site.evidence(i, &copy)
-                },
-            )?;
-            Ok([page, (raw, raw_record)])
-        })
-        .collect::<anyhow::Result<_>>()?;
+                    None => raw::write(&output, &raw, &source, item, raw_fingerprint)?,
+                };
+                let path = site.evidence_path(i);
+                let page = page(
+                    "evidence.html",
+                    &path,
+                    fingerprints.evidence(&path, assessment, i),
+                    &|| {
+                        let copy = raw::describe(&output.root().join(&raw), note)?;
+                        site.evidence(i, &copy)
+                    },
+                )?;
+                Ok([page, (raw, raw_record)])
+            })
+            .collect()
+    };
+    let (singletons, (controls, (policies, evidence))) = rayon::join(singletons, || {
+        rayon::join(controls, || rayon::join(policies, evidence))
+    });
+    let mut evidence = evidence?;
+    let mut records = singletons?;
+    records.reserve(2 * evidence.len() + assessment.workspace.policies.len() + 164);
+    records.extend(controls?);
+    records.extend(policies?);
     // Pages first, then the copies: nearly the order of their paths.
-    let mut evidence = evidence;
     records.extend(evidence.iter_mut().map(|[page, _]| std::mem::take(page)));
     records.extend(evidence.into_iter().map(|[_, copy]| copy));
     crate::timing::record("render: pages", started.elapsed());

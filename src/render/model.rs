@@ -151,11 +151,32 @@ impl Model {
         }
     }
 
-    /// The JSON written as `model.json`.
+    /// The JSON written as `model.json`: compact, the long list of
+    /// evidence serialised in parallel pieces.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut json = serde_json::to_vec_pretty(self).expect("a model serializes");
-        json.push(b'\n');
-        json
+        #[derive(Serialize)]
+        struct Head<'a> {
+            format: u32,
+            period: &'a str,
+            start: &'a str,
+            end: &'a str,
+            policies: &'a [PolicyModel],
+            controls: &'a [ControlModel],
+        }
+        let head = Head {
+            format: self.format,
+            period: &self.period,
+            start: &self.start,
+            end: &self.end,
+            policies: &self.policies,
+            controls: &self.controls,
+        };
+        let mut json = serde_json::to_string(&head).expect("a model serializes");
+        json.pop(); // the closing brace
+        json.push_str(",\"evidence\":");
+        json.push_str(&super::json_array(&self.evidence));
+        json.push_str("}\n");
+        json.into_bytes()
     }
 
     /// The model in `period_dir`, with the sha256 of its file; `None` when
@@ -180,5 +201,52 @@ impl Model {
         let model = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not a period model", path.display()))?;
         Ok(Some((model, hex::encode(Sha256::digest(&bytes)))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_reads_back_as_the_same_model() {
+        let evidence = |i: usize| EvidenceModel {
+            path: format!("evidence/\"scan\" {i}.json"),
+            kind: "sarif".into(),
+            sha256: "ab".repeat(32),
+            size: i as u64,
+            collected_at: "2026-05-01T00:00:00Z".into(),
+            classification: "internal".into(),
+            stale: i % 2 == 0,
+            controls: vec!["CC6.1".into()],
+            page: format!("evidence/{i}.html"),
+        };
+        for n in [0, 1, 5000] {
+            let model = Model {
+                format: FORMAT,
+                period: "2026".into(),
+                start: "2026-01-01".into(),
+                end: "2026-12-31".into(),
+                policies: vec![PolicyModel {
+                    id: "security/access".into(),
+                    title: "Access <control>".into(),
+                    owner: "CISO".into(),
+                    version: "2".into(),
+                    approved_on: None,
+                    approved_by: Some("Board".into()),
+                    classification: "internal".into(),
+                    controls: vec!["A.5.15".into()],
+                    page: "policies/security/access.html".into(),
+                    sha256: "cd".repeat(32),
+                    text: "# Access\n\nLine\u{2028}two".into(),
+                }],
+                controls: vec![],
+                evidence: (0..n).map(evidence).collect(),
+            };
+            let json = model.to_json();
+            assert_eq!(json.last(), Some(&b'\n'));
+            let read: Model = serde_json::from_slice(&json).unwrap();
+            assert_eq!(read, model);
+        }
     }
 }

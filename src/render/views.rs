@@ -940,55 +940,105 @@ impl<'a> Site<'a> {
         })
     }
 
-    /// `window.AUDITBOOK_INDEX = [[kind, title, href, text], …];`
-    pub fn search_index_js(&self) -> String {
-        let a = self.a;
-        let catalog = &a.workspace.catalog;
-        let mut entries: Vec<[String; 4]> = Vec::new();
-        for (i, c) in a.controls.iter().enumerate() {
-            let control = catalog.control(c.control);
-            entries.push([
-                "control".into(),
-                format!("{} {}", catalog.display_id(c.control), control.title),
-                href(&self.control_path(i)),
-                control.description.clone(),
-            ]);
-        }
-        entries.par_extend(a.workspace.policies.par_iter().enumerate().map(|(i, p)| {
-            [
-                "policy".into(),
-                p.title.clone(),
-                href(&self.policy_path(i)),
-                format!(
-                    "{} {} {}",
-                    p.id,
-                    p.description.as_deref().unwrap_or(""),
-                    markdown::to_text(&p.body)
-                ),
-            ]
-        }));
-        entries.par_extend(a.workspace.evidence.par_iter().enumerate().map(|(i, e)| {
-            [
-                "evidence".into(),
-                e.title.clone().unwrap_or_else(|| e.path.clone()),
-                href(&self.evidence_path(i)),
-                format!(
-                    "{} {} {}",
-                    e.path,
-                    e.kind.label(),
-                    e.description.as_deref().unwrap_or("")
-                ),
-            ]
-        }));
-        let json = super::json_array(&entries);
-        // `</script>` cannot occur in a separate file's JSON, but `<!--` and
-        // line separators are escaped anyway so the file is safe as JS.
-        let mut js = String::with_capacity(json.len() + 64);
-        js.push_str("window.AUDITBOOK_INDEX = ");
-        super::push_js_escaped(&mut js, &json);
-        js.push_str(";\n");
-        js
+    /// The search index's part of controls (see `SEARCH_PARTS`).
+    pub fn search_controls_js(&self) -> String {
+        let catalog = &self.a.workspace.catalog;
+        let entries: Vec<[String; 4]> = self
+            .a
+            .controls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let control = catalog.control(c.control);
+                [
+                    "control".into(),
+                    format!("{} {}", catalog.display_id(c.control), control.title),
+                    href(&self.control_path(i)),
+                    control.description.clone(),
+                ]
+            })
+            .collect();
+        index_js("controls", &entries)
     }
+
+    /// The search index's part of the policies in `shard` (see
+    /// [`policy_shard`]).
+    pub fn search_policies_js(&self, shard: usize) -> String {
+        let policies = &self.a.workspace.policies;
+        let entries: Vec<[String; 4]> = (0..policies.len())
+            .into_par_iter()
+            .filter(|&i| policy_shard(&policies[i].id) == shard)
+            .map(|i| {
+                let p = &policies[i];
+                [
+                    "policy".into(),
+                    p.title.clone(),
+                    href(&self.policy_path(i)),
+                    format!(
+                        "{} {} {}",
+                        p.id,
+                        p.description.as_deref().unwrap_or(""),
+                        markdown::to_text(&p.body)
+                    ),
+                ]
+            })
+            .collect();
+        index_js(&format!("policies-{shard:02}"), &entries)
+    }
+
+    /// The search index's part of evidence.
+    pub fn search_evidence_js(&self) -> String {
+        let entries: Vec<[String; 4]> = self
+            .a
+            .workspace
+            .evidence
+            .par_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                [
+                    "evidence".into(),
+                    e.title.clone().unwrap_or_else(|| e.path.clone()),
+                    href(&self.evidence_path(i)),
+                    format!(
+                        "{} {} {}",
+                        e.path,
+                        e.kind.label(),
+                        e.description.as_deref().unwrap_or("")
+                    ),
+                ]
+            })
+            .collect();
+        index_js("evidence", &entries)
+    }
+}
+
+/// Policies are spread over this many parts of the search index, so that
+/// editing one policy rewrites a sixteenth of their text. `app.js` names
+/// every part: keep the two in step.
+pub const POLICY_SHARDS: usize = 16;
+
+/// The part of the search index that holds the policy `id`: stable
+/// whatever other policies come and go.
+pub fn policy_shard(id: &str) -> usize {
+    use sha2::{Digest as _, Sha256};
+    usize::from(Sha256::digest(id.as_bytes())[0]) % POLICY_SHARDS
+}
+
+/// One part of the search index, as a script:
+/// `window.AUDITBOOK_INDEX_PARTS["<part>"] = [[kind, title, href, text], …];`
+/// (`app.js` joins the parts). `</script>` cannot occur in a separate
+/// file's JSON, but `<!--` and line separators are escaped anyway so the
+/// file is safe as JS.
+fn index_js(part: &str, entries: &[[String; 4]]) -> String {
+    let json = super::json_array(entries);
+    let mut js = String::with_capacity(json.len() + 128);
+    js.push_str("window.AUDITBOOK_INDEX_PARTS = window.AUDITBOOK_INDEX_PARTS || {};\n");
+    js.push_str("window.AUDITBOOK_INDEX_PARTS[\"");
+    js.push_str(part);
+    js.push_str("\"] = ");
+    super::push_js_escaped(&mut js, &json);
+    js.push_str(";\n");
+    js
 }
 
 /// A summary as label/value rows for the evidence page.

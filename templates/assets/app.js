@@ -1,6 +1,7 @@
 // auditbook portal: search over the prebuilt index, entirely offline.
-// The index (assets/search-index.js) is loaded on first use, as a script
-// rather than fetched, because fetch() does not work from file://.
+// The index (assets/search-index.js and search-evidence.js) is loaded on
+// first use, as scripts rather than fetched, because fetch() does not
+// work from file://.
 // Also the menu of this page in the other periods, from ../periods.js,
 // which every build rewrites: published pages never change, yet learn of
 // newer periods through it.
@@ -74,16 +75,34 @@
   var loading = false;
   if (!input || !list) return;
 
+  // The index comes in parts, each a script: controls, policies spread
+  // over sixteen (POLICY_SHARDS in src/render/views.rs), evidence; editing
+  // one policy then rewrites a small part.
+  var parts = ["assets/search-index.js"];
+  for (var shard = 0; shard < 16; shard++) {
+    parts.push("assets/search-policies-" + (shard < 10 ? "0" : "") + shard + ".js");
+  }
+  parts.push("assets/search-evidence.js");
+  var names = ["controls"];
+  for (var n = 0; n < 16; n++) names.push("policies-" + (n < 10 ? "0" : "") + n);
+  names.push("evidence");
   function loadIndex() {
     if (index || loading) return;
     loading = true;
-    var script = document.createElement("script");
-    script.src = root + "assets/search-index.js";
-    script.onload = function () {
-      index = window.AUDITBOOK_INDEX || [];
-      render(input.value);
-    };
-    document.head.appendChild(script);
+    var loaded = 0;
+    parts.forEach(function (part) {
+      var script = document.createElement("script");
+      script.src = root + part;
+      script.onload = function () {
+        if (++loaded < parts.length) return;
+        var found = window.AUDITBOOK_INDEX_PARTS || {};
+        index = [];
+        names.forEach(function (name) { index = index.concat(found[name] || []); });
+        window.AUDITBOOK_INDEX = index;
+        render(input.value);
+      };
+      document.head.appendChild(script);
+    });
   }
 
   var prepared = null;

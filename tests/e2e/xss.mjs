@@ -14,7 +14,8 @@
 // In both: no dialog, no console error or warning, no uncaught exception, no
 // request that is not a file: URL, no `window.pwned` or `[data-pwned]` (the
 // payloads' markers), no event-handler attribute, no script but the portal's
-// own (assets/app.js, assets/search-index.js and the site's periods.js), no
+// own (assets/app.js, the search index's parts assets/search-*.js and the
+// site's periods.js), no
 // frame, object, form or base, every source a file: URL and every link a
 // file:, http(s): or mailto: URL. Each --search WORD is typed into the
 // search box (its hits, whose titles may hold payloads, are rendered). Each
@@ -78,7 +79,7 @@ function inspect(periodsScript) {
       }
     }
   }
-  const own = /\/assets\/(app|search-index)\.js$/;
+  const own = /\/assets\/(app|search-index|search-policies-\d\d|search-evidence)\.js$/;
   for (const script of document.querySelectorAll("script")) {
     if (!own.test(script.src) && script.src !== periodsScript) problems.push(`a script that is not the portal's: ${script.outerHTML.slice(0, 120)}`);
   }
