@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cache::{FastMap, FastSet};
@@ -228,6 +229,18 @@ fn period_close(period: &Period) -> DateTime<Utc> {
 /// load (the diagnostics of the load say why).
 pub fn assess(workspace: &Workspace) -> Option<Assessment<'_>> {
     let config = workspace.config.as_ref()?;
+    // Who acknowledged what reads the acknowledgement files' details, the
+    // rest does not: the two side by side.
+    let (acknowledgements, mut assessment) = rayon::join(
+        || acknowledgements(workspace),
+        || assess_controls(workspace, config),
+    );
+    assessment.acknowledgements = acknowledgements;
+    Some(assessment)
+}
+
+/// Everything of [`assess`] but the acknowledgements.
+fn assess_controls<'w>(workspace: &'w Workspace, config: &'w Config) -> Assessment<'w> {
     let mut diagnostics = workspace.diagnostics.clone();
     let close = period_close(&config.period);
     let today = crate::build_time().date_naive();
@@ -319,7 +332,7 @@ pub fn assess(workspace: &Workspace) -> Option<Assessment<'_>> {
 
     let schedules = config
         .schedules
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(index, schedule)| ScheduleResult {
             schedule: index,
@@ -328,10 +341,8 @@ pub fn assess(workspace: &Workspace) -> Option<Assessment<'_>> {
         .collect::<Vec<_>>();
     schedule_diagnostics(config, &schedules, &mut diagnostics);
 
-    let acknowledgements = acknowledgements(workspace);
-
     diagnostics.sort();
-    Some(Assessment {
+    Assessment {
         workspace,
         config,
         controls,
@@ -340,9 +351,9 @@ pub fn assess(workspace: &Workspace) -> Option<Assessment<'_>> {
         schedules,
         summary,
         by_framework,
-        acknowledgements,
+        acknowledgements: Vec::new(),
         diagnostics,
-    })
+    }
 }
 
 /// For each policy, who acknowledged its current version, out of everyone
