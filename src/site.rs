@@ -321,11 +321,28 @@ pub fn build(
             return Err(error);
         }
     };
+    // This period's pages for the version index, from memory rather than
+    // from the manifest just written.
+    let built = Built {
+        period: period.clone(),
+        head: rendered.head.clone(),
+        pages: rendered
+            .records
+            .iter()
+            .filter(|(path, _)| path.ends_with(".html"))
+            .map(|(path, _)| path.clone())
+            .collect(),
+    };
     crate::timing::time("site: swap", || {
         put_in_place(&temporary, &period_dir, &outcome, rendered, pages.as_ref())
     })?;
     crate::timing::time("site: version index", || {
-        write_version_index(&site, &assessment.config.organization.name, &templates)
+        write_version_index(
+            &site,
+            &assessment.config.organization.name,
+            &templates,
+            built,
+        )
     })?;
     crate::timing::time("site: drop", || drop((pages, templates)));
     Ok(outcome)
@@ -503,6 +520,44 @@ fn read_manifest(period_dir: &Path) -> anyhow::Result<Manifest> {
         .with_context(|| format!("{} is not a valid manifest", path.display()))
 }
 
+/// From a period's manifest, its head and the paths of its pages, read
+/// without allocating for the other files' entries.
+fn read_pages(period_dir: &Path) -> anyhow::Result<(ManifestHead, Vec<String>)> {
+    #[derive(serde::Deserialize)]
+    struct File<'a> {
+        #[serde(borrow)]
+        path: std::borrow::Cow<'a, str>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Pages<'a> {
+        period: String,
+        start: String,
+        end: String,
+        built_at: String,
+        commit: Option<String>,
+        #[serde(borrow)]
+        files: Vec<File<'a>>,
+    }
+    let path = period_dir.join(MANIFEST);
+    let text = crate::fsutil::read_text(&path)?;
+    let manifest: Pages = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid manifest", path.display()))?;
+    let pages = manifest
+        .files
+        .into_iter()
+        .filter(|f| f.path.ends_with(".html"))
+        .map(|f| f.path.into_owned())
+        .collect();
+    let head = ManifestHead {
+        period: manifest.period,
+        start: manifest.start,
+        end: manifest.end,
+        built_at: manifest.built_at,
+        commit: manifest.commit,
+    };
+    Ok((head, pages))
+}
+
 fn write_published(dir: &Path, record: &Published) -> anyhow::Result<()> {
     let mut json = serde_json::to_vec_pretty(record)?;
     json.push(b'\n');
@@ -599,6 +654,14 @@ struct Version {
     pages: Vec<String>,
 }
 
+/// The period a build just put in place, as the version index lists it.
+pub struct Built {
+    pub period: String,
+    pub head: ManifestHead,
+    /// Its pages, relative to its folder, sorted.
+    pub pages: Vec<String>,
+}
+
 /// Writes `site/index.html`, every period folder with a manifest newest
 /// first, and `site/periods.js`, the same periods with the pages each
 /// holds.
@@ -606,27 +669,27 @@ pub fn write_version_index(
     site: &Path,
     organization: &str,
     templates: &Templates,
+    built: Built,
 ) -> anyhow::Result<()> {
     let mut versions = Vec::new();
+    let mut built = Some(built);
     for (name, dir) in period_folders(site)? {
-        let manifest = read_manifest(&dir)?;
+        let (head, pages) = match built.take_if(|b| b.period == name) {
+            Some(built) => (built.head, built.pages),
+            None => read_pages(&dir)?,
+        };
         let published = read_published(&dir)?;
         versions.push(Version {
             href: format!("{}/index.html", crate::render::href(&name)),
             name,
-            built_at: manifest.built_at.clone(),
-            start: manifest.start.clone(),
+            built_at: head.built_at,
+            start: head.start,
             published: published.is_some(),
             published_at: published
                 .as_ref()
                 .map(|p| p.published_at.date_naive().to_string()),
             republished: published.map_or(0, |p| p.republications.len()),
-            pages: manifest
-                .files
-                .into_iter()
-                .map(|f| f.path)
-                .filter(|p| p.ends_with(".html"))
-                .collect(),
+            pages,
         });
     }
     versions.sort_by(|a, b| b.start.cmp(&a.start).then(b.name.cmp(&a.name)));
