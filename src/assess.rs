@@ -15,7 +15,7 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::cache::{FastMap, FastSet};
+use crate::cache::FastMap;
 use crate::catalog::ControlKey;
 use crate::config::{Config, Period, Schedule};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Position};
@@ -371,10 +371,17 @@ fn acknowledgements(workspace: &Workspace) -> Vec<PolicyAcknowledgement> {
         text.strip_prefix(['v', 'V']).unwrap_or(text)
     }
     let mut any = false;
-    let mut people: FastSet<&str> = FastSet::default();
-    // policy id -> version -> people. Hash sets: a year of acknowledgement
-    // files names hundreds of thousands of (person, policy) pairs.
-    let mut by_policy: FastMap<&str, FastMap<&str, FastSet<&str>>> = FastMap::default();
+    // Everyone named, numbered on first sight: the sets below hold numbers,
+    // since a year of acknowledgement files names hundreds of thousands of
+    // (person, policy) pairs and each name would otherwise be hashed and
+    // compared once per set it goes into.
+    let mut people: FastMap<&str, u32> = FastMap::default();
+    fn number<'a>(name: &'a str, people: &mut FastMap<&'a str, u32>) -> u32 {
+        let next = people.len() as u32;
+        *people.entry(name).or_insert(next)
+    }
+    // (policy id, version) -> people, sorted and deduplicated below.
+    let mut by_version: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
     // Asking for other items' details would decode them all from the file
     // cache: the summary says which items are acknowledgement files.
     let files = workspace
@@ -391,40 +398,53 @@ fn acknowledgements(workspace: &Workspace) -> Vec<PolicyAcknowledgement> {
             continue;
         };
         any = true;
-        people.extend(named.iter().map(String::as_str));
+        for name in named {
+            number(name, &mut people);
+        }
         for v in versions {
-            by_policy
-                .entry(policy_id(&v.policy))
-                .or_default()
-                .entry(version(&v.version))
-                .or_default()
-                .extend(v.people.iter().map(String::as_str));
+            let list = by_version
+                .entry((policy_id(&v.policy), version(&v.version)))
+                .or_default();
+            list.extend(v.people.iter().map(|name| number(name, &mut people)));
         }
     }
     if !any {
         return Vec::new();
     }
-    let nobody = FastMap::default();
+    let mut by_policy: FastMap<&str, Vec<(&str, Vec<u32>)>> = FastMap::default();
+    for ((policy, version), mut who) in by_version {
+        who.sort_unstable();
+        who.dedup();
+        by_policy.entry(policy).or_default().push((version, who));
+    }
+    let everyone = people.len();
     workspace
         .policies
         .iter()
         .enumerate()
         .map(|(index, policy)| {
             let current = version(&policy.version);
-            let versions = by_policy.get(policy.id.as_str()).unwrap_or(&nobody);
-            let acknowledged = versions.get(current);
-            let others: FastSet<&str> = versions
+            let versions = by_policy
+                .get(policy.id.as_str())
+                .map_or(&[][..], Vec::as_slice);
+            let acknowledged: &[u32] = versions
                 .iter()
-                .filter(|(v, _)| **v != current)
+                .find(|(v, _)| *v == current)
+                .map_or(&[], |(_, who)| who.as_slice());
+            let mut others: Vec<u32> = versions
+                .iter()
+                .filter(|(v, _)| *v != current)
                 .flat_map(|(_, who)| who.iter().copied())
-                .filter(|who| !acknowledged.is_some_and(|a| a.contains(who)))
+                .filter(|who| acknowledged.binary_search(who).is_err())
                 .collect();
+            others.sort_unstable();
+            others.dedup();
             PolicyAcknowledgement {
                 policy: index,
                 version: policy.version.clone(),
-                acknowledged: acknowledged.map_or(0, FastSet::len),
+                acknowledged: acknowledged.len(),
                 other_version: others.len(),
-                people: people.len(),
+                people: everyone,
             }
         })
         .collect()

@@ -239,9 +239,9 @@ pub fn render(
         })
     };
 
-    // The files made once per portal, one after another, beside the pages
-    // made per item on the other threads: a rebuild that renders only a
-    // few pages then spends its time in parallel, not in one long tail.
+    // The files made once per portal are jobs of their own, beside the
+    // pages made per item: a rebuild that renders a few pages and the big
+    // summaries (dashboard, model, lists) spreads them over every thread.
     // The model (and the changes computed from it) is built only when a
     // file that shows it is to be rendered.
     let model = OnceLock::new();
@@ -257,75 +257,88 @@ pub fn render(
             })
             .as_ref()
     };
-    let singletons = || -> anyhow::Result<Vec<(String, Record)>> {
-        let mut records = Vec::with_capacity(templates.assets.len() + 16);
-        for (name, source) in &templates.assets {
-            let path = format!("assets/{name}");
+    type Job<'j> = Box<dyn Fn() -> anyhow::Result<(String, Record)> + Send + Sync + 'j>;
+    let (file, page, site, fingerprints) = (&file, &page, &site, &fingerprints);
+    let (model, changes) = (&model, &changes);
+    let mut jobs: Vec<Job> = Vec::with_capacity(templates.assets.len() + 32);
+    for (name, source) in &templates.assets {
+        let path = format!("assets/{name}");
+        jobs.push(Box::new(move || {
             let fingerprint = fingerprints.asset(&path, source.as_bytes());
-            records.push(file(&path, fingerprint, &|| {
-                Ok(source.as_bytes().to_vec())
-            })?);
-        }
-        let search_started = std::time::Instant::now();
-        records.push(file(
-            SEARCH_INDEX,
-            fingerprints.search_controls(SEARCH_INDEX, assessment),
-            &|| Ok(site.search_controls_js().into_bytes()),
-        )?);
-        for shard in 0..views::POLICY_SHARDS {
-            let path = format!("assets/search-policies-{shard:02}.js");
-            records.push(file(
-                &path,
-                fingerprints.search_policies(&path, assessment, shard),
-                &|| Ok(site.search_policies_js(shard).into_bytes()),
-            )?);
-        }
-        records.push(file(
-            SEARCH_EVIDENCE,
-            fingerprints.search_evidence(SEARCH_EVIDENCE),
-            &|| Ok(site.search_evidence_js().into_bytes()),
-        )?);
-        crate::timing::record("render: search index", search_started.elapsed());
-        records.push(file(MODEL, fingerprints.model(MODEL), &|| {
-            Ok(model().to_json())
-        })?);
-        records.push(page(
+            file(&path, fingerprint, &|| Ok(source.as_bytes().to_vec()))
+        }));
+    }
+    jobs.push(Box::new(move || {
+        let fingerprint = fingerprints.search_controls(SEARCH_INDEX, assessment);
+        file(SEARCH_INDEX, fingerprint, &|| {
+            Ok(site.search_controls_js().into_bytes())
+        })
+    }));
+    for shard in 0..views::POLICY_SHARDS {
+        let path = format!("assets/search-policies-{shard:02}.js");
+        jobs.push(Box::new(move || {
+            let fingerprint = fingerprints.search_policies(&path, assessment, shard);
+            file(&path, fingerprint, &|| {
+                Ok(site.search_policies_js(shard).into_bytes())
+            })
+        }));
+    }
+    jobs.push(Box::new(move || {
+        let fingerprint = fingerprints.search_evidence(SEARCH_EVIDENCE);
+        file(SEARCH_EVIDENCE, fingerprint, &|| {
+            Ok(site.search_evidence_js().into_bytes())
+        })
+    }));
+    jobs.push(Box::new(move || {
+        file(MODEL, fingerprints.model(MODEL), &|| Ok(model().to_json()))
+    }));
+    jobs.push(Box::new(move || {
+        page(
             "dashboard.html",
             "index.html",
             fingerprints.dashboard("index.html"),
             &|| Ok(site.dashboard(changes().map(Changes::link))),
-        )?);
-        if options.previous.is_some() {
-            records.push(page(
+        )
+    }));
+    if options.previous.is_some() {
+        jobs.push(Box::new(move || {
+            page(
                 "changes.html",
                 CHANGES,
                 fingerprints.changes(CHANGES),
                 &|| Ok(site.changes(changes().context("a previous period has changes")?)),
-            )?);
-        }
-        records.push(page(
+            )
+        }));
+    }
+    jobs.push(Box::new(move || {
+        page(
             "policies.html",
             "policies.html",
             fingerprints.policy_list("policies.html"),
             &|| Ok(site.policy_list()),
-        )?);
-        records.push(page(
+        )
+    }));
+    jobs.push(Box::new(move || {
+        page(
             "evidence-list.html",
             "evidence.html",
             fingerprints.evidence_list("evidence.html"),
             &|| Ok(site.evidence_list()),
-        )?);
-        for framework in site.frameworks() {
+        )
+    }));
+    for framework in site.frameworks() {
+        jobs.push(Box::new(move || {
             let path = site.framework_path(framework);
-            records.push(page(
+            page(
                 "framework.html",
                 &path,
                 fingerprints.framework(&path, assessment),
                 &|| Ok(site.framework(framework)),
-            )?);
-        }
-        Ok(records)
-    };
+            )
+        }));
+    }
+    let singletons =
+        || -> anyhow::Result<Vec<(String, Record)>> { jobs.par_iter().map(|job| job()).collect() };
     let controls = || -> anyhow::Result<Vec<(String, Record)>> {
         (0..assessment.controls.len())
             .into_par_iter()
@@ -390,6 +403,7 @@ pub fn render(
     let (singletons, (controls, (policies, evidence))) = rayon::join(singletons, || {
         rayon::join(controls, || rayon::join(policies, evidence))
     });
+    drop(jobs); // they borrow `output`
     let mut evidence = evidence?;
     let mut records = singletons?;
     records.reserve(2 * evidence.len() + assessment.workspace.policies.len() + 164);
