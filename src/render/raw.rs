@@ -190,8 +190,24 @@ fn describe_bytes(head: &[u8], note: Note) -> RawCopy {
 /// The first lines of an (already redacted) text file starting with
 /// `head`.
 fn preview_of(head: &[u8]) -> (String, bool) {
-    let mut truncated = head.len() > PREVIEW_BYTES;
+    let truncated = head.len() > PREVIEW_BYTES;
     let text = String::from_utf8_lossy(&head[..head.len().min(PREVIEW_BYTES)]);
+    if text.contains('\r') {
+        return lines_of(&text, truncated);
+    }
+    // Without `\r`, the lines joined again are the text up to the end of
+    // the last line shown, less its newline.
+    let bytes = text.as_bytes();
+    let shown = match memchr::memchr_iter(b'\n', bytes).nth(PREVIEW_LINES - 1) {
+        Some(end) => return (text[..end].to_string(), truncated || end + 1 < bytes.len()),
+        None => text.strip_suffix('\n').unwrap_or(&text),
+    };
+    (shown.to_string(), truncated)
+}
+
+/// [`preview_of`] for a text with `\r` in it, which [`str::lines`] treats
+/// as part of a line ending only before `\n`.
+fn lines_of(text: &str, mut truncated: bool) -> (String, bool) {
     let mut lines: Vec<&str> = text.lines().collect();
     if lines.len() > PREVIEW_LINES {
         lines.truncate(PREVIEW_LINES);
@@ -282,6 +298,35 @@ mod tests {
                 assert!(copy.preview_truncated && read_back.preview_truncated);
                 assert_eq!(copy.redactions, n);
             }
+        }
+    }
+
+    #[test]
+    fn previews_are_the_first_lines() {
+        let mut cases: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"\n".to_vec(),
+            b"\n\n".to_vec(),
+            b"one".to_vec(),
+            b"one\n".to_vec(),
+            b"one\n\ntwo\n\n".to_vec(),
+            b"crlf\r\nlines\r\n".to_vec(),
+            b"lone\rcr\n".to_vec(),
+            b"bad \xff utf-8\n".to_vec(),
+        ];
+        for lines in [199, 200, 201, 400] {
+            for end in ["", "\n", "\n\n"] {
+                let text: Vec<String> = (0..lines).map(|i| format!("line {i}")).collect();
+                cases.push(format!("{}{end}", text.join("\n")).into_bytes());
+            }
+        }
+        let mut long = "x".repeat(PREVIEW_BYTES - 3);
+        long.push_str("\nab\ncd");
+        cases.push(long.into_bytes());
+        for head in cases {
+            let text = String::from_utf8_lossy(&head[..head.len().min(PREVIEW_BYTES)]);
+            let expected = lines_of(&text, head.len() > PREVIEW_BYTES);
+            assert_eq!(preview_of(&head), expected, "{text:?}");
         }
     }
 
