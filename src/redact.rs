@@ -4,7 +4,7 @@
 //!
 //! One combined regular expression, compiled once, finds every kind; a
 //! cheap literal prefilter (a set of substrings every secret pattern
-//! needs, searched with SIMD by the regex crate) lets the common line
+//! needs, searched with SIMD by aho-corasick) lets the common line
 //! through without running it. A private key block spans lines, so a
 //! [`Redactor`] remembers whether it is inside one: use one redactor per
 //! text, fed its lines in order.
@@ -16,6 +16,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{Captures, Regex};
 
 /// Substrings at least one of which every secret the patterns find
@@ -86,24 +87,21 @@ const SHAPES: &[&str] = &[
 /// search that lets most lines skip the patterns.
 fn may_hold_secret(line: &str) -> bool {
     TRIGGER.find_iter(line).any(|found| {
-        SHAPES.contains(&found.as_str())
+        SHAPES.contains(&TRIGGERS[found.pattern().as_usize()])
             || line
                 .get(found.end()..)
                 .is_some_and(|after| after.contains([':', '=']))
     })
 }
 
-fn trigger_pattern() -> String {
-    let alternation: Vec<String> = TRIGGERS.iter().map(|t| regex::escape(t)).collect();
-    alternation.join("|")
-}
-
-static TRIGGER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&trigger_pattern()).expect("constant trigger pattern"));
-
-/// [`TRIGGER`] over bytes, to search a whole block of lines at once.
-static TRIGGER_BYTES: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
-    regex::bytes::Regex::new(&trigger_pattern()).expect("constant trigger pattern")
+/// The triggers, searched as literals (SIMD, and without the scratch
+/// space a regex takes from a shared pool on every search, which costs
+/// more than the search on a short line).
+static TRIGGER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(TRIGGERS)
+        .expect("constant triggers")
 });
 
 /// Every secret pattern, in priority order (leftmost match wins, then the
@@ -249,9 +247,9 @@ impl Redactor {
             let start = if self.in_private_key {
                 at
             } else {
-                match TRIGGER_BYTES.find_at(block, at) {
+                match TRIGGER.find(&block[at..]) {
                     None => break,
-                    Some(found) => memchr::memrchr(b'\n', &block[at..found.start()])
+                    Some(found) => memchr::memrchr(b'\n', &block[at..at + found.start()])
                         .map_or(at, |newline| at + newline + 1),
                 }
             };
