@@ -74,17 +74,34 @@ fn num_formatted(value: f64) -> String {
 
 /// A coordinate: one decimal.
 fn c(value: f64) -> String {
-    if let Some((negative, whole, tenths)) = fixed(value, 10) {
-        let mut text = String::with_capacity(8);
-        if negative && (whole, tenths) != (0, 0) {
-            text.push('-');
+    let mut text = String::with_capacity(8);
+    push_c(&mut text, value);
+    text
+}
+
+/// Appends [`c`] of `value` to `text`.
+fn push_c(text: &mut String, value: f64) {
+    match fixed(value, 10) {
+        Some((negative, whole, tenths)) => {
+            if negative && (whole, tenths) != (0, 0) {
+                text.push('-');
+            }
+            push_u64(text, whole);
+            text.push('.');
+            text.push(char::from(b'0' + tenths as u8));
         }
-        push_u64(&mut text, whole);
-        text.push('.');
-        text.push(char::from(b'0' + tenths as u8));
-        return text;
+        None => text.push_str(&c_formatted(value)),
     }
-    c_formatted(value)
+}
+
+/// Appends the point `x,y` to the points of a polyline.
+fn push_point(points: &mut String, x: f64, y: f64) {
+    if !points.is_empty() {
+        points.push(' ');
+    }
+    push_c(points, x);
+    points.push(',');
+    push_c(points, y);
 }
 
 /// [`c`] through `format!`, for values [`fixed`] leaves to it.
@@ -1040,20 +1057,23 @@ fn metric_panel(metric: &Metric) -> Panel {
         "axis",
     ));
     // The target as a step line through the points that state one.
-    let mut target_points = Vec::new();
+    let mut target_points = String::new();
+    let mut target_count = 0;
     let mut previous: Option<f64> = None;
     for &(date, _, target) in &metric.points {
         if let Some(t) = target {
             if let Some(p) = previous.filter(|p| *p != t) {
-                target_points.push(format!("{},{}", c(x(date)), c(y(p))));
+                push_point(&mut target_points, x(date), y(p));
+                target_count += 1;
             }
-            target_points.push(format!("{},{}", c(x(date)), c(y(t))));
+            push_point(&mut target_points, x(date), y(t));
+            target_count += 1;
             previous = Some(t);
         }
     }
-    if target_points.len() >= 2 {
+    if target_count >= 2 {
         marks.push(Mark::Polyline {
-            points: target_points.join(" "),
+            points: target_points,
             class: "target".to_string(),
         });
     } else if let Some(t) = previous {
@@ -1063,9 +1083,10 @@ fn metric_panel(metric: &Metric) -> Panel {
         points: metric
             .points
             .iter()
-            .map(|&(d, v, _)| format!("{},{}", c(x(d)), c(y(v))))
-            .collect::<Vec<_>>()
-            .join(" "),
+            .fold(String::new(), |mut points, &(d, v, _)| {
+                push_point(&mut points, x(d), y(v));
+                points
+            }),
         class: "series".to_string(),
     });
     for &(date, value, target) in &metric.points {
