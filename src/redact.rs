@@ -4,7 +4,7 @@
 //!
 //! One combined regular expression, compiled once, finds every kind; a
 //! cheap literal prefilter (a set of substrings every secret pattern
-//! needs, searched with SIMD by the regex crate) lets the common line
+//! needs, searched with SIMD by aho-corasick) lets the common line
 //! through without running it. A private key block spans lines, so a
 //! [`Redactor`] remembers whether it is inside one: use one redactor per
 //! text, fed its lines in order.
@@ -16,6 +16,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{Captures, Regex};
 
 /// Substrings at least one of which every secret the patterns find
@@ -86,16 +87,21 @@ const SHAPES: &[&str] = &[
 /// search that lets most lines skip the patterns.
 fn may_hold_secret(line: &str) -> bool {
     TRIGGER.find_iter(line).any(|found| {
-        SHAPES.contains(&found.as_str())
+        SHAPES.contains(&TRIGGERS[found.pattern().as_usize()])
             || line
                 .get(found.end()..)
                 .is_some_and(|after| after.contains([':', '=']))
     })
 }
 
-static TRIGGER: LazyLock<Regex> = LazyLock::new(|| {
-    let alternation: Vec<String> = TRIGGERS.iter().map(|t| regex::escape(t)).collect();
-    Regex::new(&alternation.join("|")).expect("constant trigger pattern")
+/// The triggers, searched as literals (SIMD, and without the scratch
+/// space a regex takes from a shared pool on every search, which costs
+/// more than the search on a short line).
+static TRIGGER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(TRIGGERS)
+        .expect("constant triggers")
 });
 
 /// Every secret pattern, in priority order (leftmost match wins, then the
@@ -220,6 +226,55 @@ impl Redactor {
         }
     }
 
+    /// [`redact_bytes`] over a block of whole lines in order (only the
+    /// last may lack its line ending), with the same result as feeding it
+    /// the lines one by one: borrowed when no line changed. The triggers
+    /// are searched once over the block, and only a line holding one (or
+    /// inside a private key block) goes through [`redact_bytes`]; a line
+    /// without one is left alone there too. The triggers are ASCII, and
+    /// reading a line lossily keeps its ASCII bytes, so a search over the
+    /// bytes finds what the search over the line's text finds.
+    ///
+    /// [`redact_bytes`]: Redactor::redact_bytes
+    pub fn redact_block<'a>(&mut self, block: &'a [u8]) -> (Cow<'a, [u8]>, usize) {
+        let mut out: Option<Vec<u8>> = None;
+        let mut count = 0;
+        // The next line to look at, and the start of what is not yet
+        // copied to `out` (kept as it is).
+        let mut at = 0;
+        let mut kept = 0;
+        while at < block.len() {
+            let start = if self.in_private_key {
+                at
+            } else {
+                match TRIGGER.find(&block[at..]) {
+                    None => break,
+                    Some(found) => memchr::memrchr(b'\n', &block[at..at + found.start()])
+                        .map_or(at, |newline| at + newline + 1),
+                }
+            };
+            let end = memchr::memchr(b'\n', &block[start..])
+                .map_or(block.len(), |newline| start + newline + 1);
+            let line = &block[start..end];
+            let (clean, n) = self.redact_bytes(line);
+            count += n;
+            if *clean != *line {
+                let buf = out.get_or_insert_with(|| Vec::with_capacity(block.len() + 64));
+                buf.extend_from_slice(&block[kept..start]);
+                buf.extend_from_slice(&clean);
+                kept = end;
+            }
+            at = end;
+        }
+        match out {
+            None => (Cow::Borrowed(block), count),
+            Some(mut buf) => {
+                buf.extend_from_slice(&block[kept..]);
+                (Cow::Owned(buf), count)
+            }
+        }
+    }
+
     /// What replaces one match, or `None` to leave it (a placeholder, not
     /// a secret).
     fn replacement(&mut self, caps: &Captures) -> Option<String> {
@@ -325,8 +380,62 @@ pub fn redact_text(text: &str) -> (Cow<'_, str>, usize) {
     }
 }
 
+/// The redaction of `text` fed to one redactor line by line: what
+/// [`Redactor::redact_block`] must equal.
+#[cfg(test)]
+pub(crate) fn redact_by_lines(text: &[u8]) -> (Vec<u8>, usize) {
+    let mut redactor = Redactor::new();
+    let mut out = Vec::with_capacity(text.len());
+    let mut count = 0;
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        let (clean, n) = redactor.redact_bytes(line);
+        out.extend_from_slice(&clean);
+        count += n;
+    }
+    (out, count)
+}
+
+/// Lines with secrets of every kind among plain ones: CRLF endings,
+/// invalid UTF-8, private key blocks (on one line, across lines, at the
+/// start and at the end), keywords without an assignment, placeholders;
+/// the last line has no line ending.
+#[cfg(test)]
+pub(crate) fn secret_corpus() -> Vec<u8> {
+    let lines: &[&[u8]] = &[
+        b"-----BEGIN OPENSSH PRIVATE KEY-----\r\n",
+        b"b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\xff\n",
+        b"-----END OPENSSH PRIVATE KEY----- trailing password=hunter2hunter2\r\n",
+        b"plain line with a token mentioned\n",
+        b"the token: ${{ secrets.X }}\n",
+        b"\xfe\xfe invalid then AKIAIOSFODNN7EXAMPLE\r\n",
+        b"key AKIAIOSFODNN7EXAMPLE and \xc3( broken\n",
+        b"\n",
+        b"\r\n",
+        b"postgres://admin:s3cr3t@db.example.com:5432/app\n",
+        b"see https://github.com/org/repo\n",
+        b"Authorization: Bearer abcdef0123456789\n",
+        b"{\"key\": \"-----BEGIN RSA PRIVATE KEY-----\\nMII\\n-----END RSA PRIVATE KEY-----\"}\n",
+        b"lone\rcarriage return password=correcthorse\n",
+        b"binary \xff\xfe ghp_ no secret\n",
+        b"-----BEGIN EC PRIVATE KEY-----\n",
+        b"MHcCAQEEI\x80\n",
+        b"-----END EC PRIVATE KEY-----\n",
+        b"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+        b"-----BEGIN PRIVATE KEY-----\n",
+        b"GHP_TOKEN=ghp_a1B2c3D4e5a1B2c3D4e5a1B2c3D4e5a1B2c3D4e5",
+    ];
+    let mut text = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        text.extend_from_slice(format!("{i} plain {}\n", "x".repeat(i * 7)).as_bytes());
+        text.extend_from_slice(line);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
@@ -345,6 +454,63 @@ mod tests {
     fn redact(line: &str) -> (String, usize) {
         let (text, n) = Redactor::new().redact_line(line);
         (text.into_owned(), n)
+    }
+
+    /// Every text file of the test fixtures, and the secret corpus.
+    fn texts() -> Vec<Vec<u8>> {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut texts = vec![secret_corpus()];
+        for entry in walkdir::WalkDir::new(fixtures).sort_by_file_name() {
+            let entry = entry.expect("fixtures are readable");
+            if entry.file_type().is_file() {
+                texts.push(std::fs::read(entry.path()).expect("fixture is readable"));
+            }
+        }
+        texts
+    }
+
+    #[test]
+    fn blocks_redact_like_lines() {
+        let (corpus, n) = redact_by_lines(&secret_corpus());
+        // The corpus holds secrets of every kind, across lines too.
+        assert_eq!(n, 11);
+        let corpus = String::from_utf8_lossy(&corpus);
+        for gone in [
+            "hunter2hunter2",
+            "AKIAIOSFODNN7EXAMPLE",
+            "s3cr3t",
+            "MHcCAQEEI",
+            "ghp_a1",
+        ] {
+            assert!(!corpus.contains(gone), "{gone} in {corpus}");
+        }
+        let mut redacted = 0;
+        for text in texts() {
+            let (expected, n) = redact_by_lines(&text);
+            redacted += n;
+            let (whole, m) = Redactor::new().redact_block(&text);
+            assert_eq!((&*whole, m), (&expected[..], n));
+            assert_eq!(matches!(whole, Cow::Borrowed(_)), expected == text);
+            // Cut into blocks of a few lines each, fed to one redactor.
+            let lines: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
+            for size in [1, 2, 3, 7] {
+                let mut redactor = Redactor::new();
+                let mut out = Vec::new();
+                let mut count = 0;
+                for block in lines.chunks(size) {
+                    let block = block.concat();
+                    let (clean, n) = redactor.redact_block(&block);
+                    out.extend_from_slice(&clean);
+                    count += n;
+                }
+                assert_eq!(
+                    (out, count),
+                    (expected.clone(), n),
+                    "blocks of {size} lines"
+                );
+            }
+        }
+        assert!(redacted > n, "the fixtures hold secrets too");
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct HashingReader<R> {
     pos: usize,
     hash: Hash,
     size: u64,
+    /// Whether the end of `inner` was reached (a short chunk).
+    eof: bool,
     /// An I/O error met while a parser was reading; parsers see it as the
     /// end of input or a parse failure, [`finish`](Self::finish) returns it.
     error: Option<io::Error>,
@@ -76,6 +78,7 @@ impl<R: Read> HashingReader<R> {
             pos: 0,
             hash,
             size: 0,
+            eof: false,
             error: None,
         }
     }
@@ -147,21 +150,26 @@ impl<R: Read> Read for HashingReader<R> {
 
 impl<R: Read> BufRead for HashingReader<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.pos >= self.chunk.len() {
+        if self.pos >= self.chunk.len() && !self.eof {
             let mut buffer = self.next_buffer();
-            buffer.resize(CHUNK_LEN, 0);
-            let n = loop {
-                match self.inner.read(&mut buffer) {
-                    Ok(n) => break n.min(buffer.len()),
-                    Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(error) => {
-                        let kind = error.kind();
-                        self.error = Some(error);
-                        return Err(io::Error::new(kind, "read failed"));
-                    }
+            buffer.clear();
+            // Read into the spare capacity: zeroing a whole chunk first
+            // costs more than reading a small file.
+            let n = match (&mut self.inner)
+                .take(CHUNK_LEN as u64)
+                .read_to_end(&mut buffer)
+            {
+                Ok(n) => {
+                    // `read_to_end` stops short only at the end.
+                    self.eof = n < CHUNK_LEN;
+                    n
+                }
+                Err(error) => {
+                    let kind = error.kind();
+                    self.error = Some(error);
+                    return Err(io::Error::new(kind, "read failed"));
                 }
             };
-            buffer.truncate(n);
             self.size = self.size.saturating_add(n as u64);
             self.pos = 0;
             self.chunk = Arc::new(buffer);

@@ -375,25 +375,29 @@ pub fn render(
                 let source = assessment.workspace.root.join(&item.path);
                 let raw = site.raw_path(i);
                 let raw_fingerprint = fingerprints.raw(item);
-                let (raw_record, note) = match output.reuse(&raw, raw_fingerprint, true)? {
+                let (raw_record, note, written) = match output.reuse(&raw, raw_fingerprint, true)? {
                     Some(record) => {
                         let note = raw::Note::decode(record.note);
                         if output.verifying() {
                             let (bytes, fresh) = raw::bytes(&source)?;
                             check_reused(&raw, &record, &bytes, Some((note, fresh)))?;
                         }
-                        (record, note)
+                        (record, note, None)
                     }
-                    None => raw::write(&output, &raw, &source, item, raw_fingerprint)?,
+                    None => {
+                        let (record, note, copy) =
+                            raw::write(&output, &raw, &source, item, raw_fingerprint)?;
+                        (record, note, Some(copy))
+                    }
                 };
                 let path = site.evidence_path(i);
                 let page = page(
                     "evidence.html",
                     &path,
                     fingerprints.evidence(&path, assessment, i),
-                    &|| {
-                        let copy = raw::describe(&output.root().join(&raw), note)?;
-                        site.evidence(i, &copy)
+                    &|| match &written {
+                        Some(copy) => site.evidence(i, copy),
+                        None => site.evidence(i, &raw::describe(&output.root().join(&raw), note)?),
                     },
                 )?;
                 Ok([page, (raw, raw_record)])

@@ -11,7 +11,7 @@
 //! never change under it.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -279,9 +279,9 @@ impl Output {
         })
     }
 
-    /// Streams `source` through `transform` line by line into `relative`,
-    /// hashing what is written.
-    pub fn write_lines(
+    /// Streams `source` through `transform` in blocks of whole lines into
+    /// `relative`, hashing what is written.
+    pub fn write_blocks(
         &self,
         relative: &str,
         source: &Path,
@@ -295,7 +295,7 @@ impl Output {
             hasher: Sha256::new(),
             size: 0,
         };
-        transform_lines(source, &mut writer, transform)
+        transform_blocks(source, &mut writer, transform)
             .with_context(|| format!("cannot write {}", path.display()))?;
         let file = writer
             .inner
@@ -426,29 +426,53 @@ fn copy_checked(source: &Path, target: &Path, record: &Record) -> bool {
     }
 }
 
-/// Streams `source` through `transform` line by line into `out`.
-pub fn transform_lines(
+/// Bytes read at a time by [`transform_blocks`].
+const BLOCK: usize = 256 * 1024;
+
+/// Streams `source` through `transform` into `out`, in blocks of whole
+/// lines (a line longer than a block comes whole; only the file's last
+/// line may lack its line ending).
+pub fn transform_blocks(
     source: &Path,
     out: &mut impl Write,
     mut transform: impl FnMut(&[u8], &mut Vec<u8>),
 ) -> anyhow::Result<()> {
-    let input = File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
-    let mut reader = BufReader::with_capacity(256 * 1024, input);
-    let mut line = Vec::new();
+    let mut input =
+        File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
+    let mut chunk = vec![0u8; BLOCK];
+    // The start of a line whose end is not read yet.
+    let mut pending = Vec::new();
     let mut transformed = Vec::new();
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("cannot read {}", source.display()))?;
-        if n == 0 {
-            break;
-        }
+    let mut emit = |block: &[u8], out: &mut dyn Write| -> io::Result<()> {
         transformed.clear();
-        transform(&line, &mut transformed);
-        out.write_all(&transformed)?;
+        transform(block, &mut transformed);
+        out.write_all(&transformed)
+    };
+    loop {
+        let n = match input.read(&mut chunk) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            read => read.with_context(|| format!("cannot read {}", source.display()))?,
+        };
+        if n == 0 {
+            if !pending.is_empty() {
+                emit(&pending, out)?;
+            }
+            return Ok(());
+        }
+        let read = &chunk[..n];
+        let Some(last) = memchr::memrchr(b'\n', read) else {
+            pending.extend_from_slice(read);
+            continue;
+        };
+        if pending.is_empty() {
+            emit(&read[..=last], out)?;
+        } else {
+            pending.extend_from_slice(&read[..=last]);
+            emit(&pending, out)?;
+            pending.clear();
+        }
+        pending.extend_from_slice(&read[last + 1..]);
     }
-    Ok(())
 }
 
 struct HashingWriter<W> {

@@ -1,5 +1,5 @@
 //! The copy of each evidence file the portal links under `raw/`: text
-//! redacted line by line, binary files unchanged. A copy depends only on
+//! redacted (see `Redactor::redact_block`), binary files unchanged. A copy depends only on
 //! the file's content (its sha256) and the redactor, so it is reused
 //! whenever those are unchanged, wherever the file moved.
 
@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::output::{transform_lines, Output};
+use super::output::Output;
 use super::views::RawCopy;
 use crate::cache::pages::Record;
 use crate::cache::Digest16;
@@ -40,63 +40,104 @@ impl Note {
     }
 }
 
-/// Whether `source` is text: no NUL byte in its first 8 KiB.
-fn is_text(source: &Path) -> anyhow::Result<bool> {
-    let mut head = [0u8; 8192];
-    let read = File::open(source)
-        .and_then(|mut f| f.read(&mut head))
-        .with_context(|| format!("cannot read {}", source.display()))?;
-    Ok(!head[..read].contains(&0))
+/// Text files up to this size are read whole, redacted in one pass and
+/// written with one call; larger ones are streamed in blocks.
+const WHOLE: u64 = 8 * 1024 * 1024;
+
+/// Bytes at the start of a file that decide whether it is text.
+const SNIFF: usize = 8192;
+
+/// Whether a file starting with `head` is text: no NUL byte in its first
+/// 8 KiB.
+fn is_text(head: &[u8]) -> bool {
+    !head[..head.len().min(SNIFF)].contains(&0)
 }
 
-/// Writes the copy of `item` (at `source`) to `raw`.
+/// Writes the copy of `item` (at `source`) to `raw`; returns its record,
+/// its note and what the evidence page says of it (taken from the bytes
+/// written, not read back).
 pub fn write(
     output: &Output,
     raw: &str,
     source: &Path,
     item: &Evidence,
     fingerprint: Digest16,
-) -> anyhow::Result<(Record, Note)> {
-    if !is_text(source)? {
-        let record = output.copy(raw, source, &item.sha256, item.size, fingerprint)?;
+) -> anyhow::Result<(Record, Note, RawCopy)> {
+    let known = (item.sha256.as_str(), item.size);
+    write_with(output, raw, source, known, fingerprint, WHOLE)
+}
+
+/// [`write`] of a file whose sha256 and size are `known`, with text files
+/// over `whole` bytes streamed.
+fn write_with(
+    output: &Output,
+    raw: &str,
+    source: &Path,
+    known: (&str, u64),
+    fingerprint: Digest16,
+    whole: u64,
+) -> anyhow::Result<(Record, Note, RawCopy)> {
+    let cannot_read = || format!("cannot read {}", source.display());
+    let mut file = File::open(source).with_context(cannot_read)?;
+    let size = file.metadata().with_context(cannot_read)?.len();
+    let mut bytes = Vec::with_capacity(if size <= whole {
+        size as usize + 1
+    } else {
+        SNIFF
+    });
+    (&mut file)
+        .take(SNIFF as u64)
+        .read_to_end(&mut bytes)
+        .with_context(cannot_read)?;
+    if !is_text(&bytes) {
+        drop(file);
+        let record = output.copy(raw, source, known.0, known.1, fingerprint)?;
         let note = Note {
             text: false,
             redactions: 0,
         };
-        return Ok((
-            Record {
-                note: note.encode(),
-                ..record
-            },
-            note,
-        ));
+        return Ok((with_note(record, note), note, describe_bytes(&[], note)));
     }
     let mut redactor = crate::redact::Redactor::new();
-    let mut redactions = 0;
-    let record = output.write_lines(raw, source, fingerprint, |line, out| {
-        let (clean, n) = redactor.redact_bytes(line);
-        redactions += n;
-        out.extend_from_slice(&clean);
-    })?;
+    let (record, redactions, head) = if size <= whole {
+        file.read_to_end(&mut bytes).with_context(cannot_read)?;
+        drop(file);
+        let (clean, redactions) = redactor.redact_block(&bytes);
+        let record = output.write(raw, &clean, fingerprint)?;
+        (record, redactions, clean)
+    } else {
+        drop(file);
+        let mut redactions = 0;
+        let mut head = Vec::new();
+        let record = output.write_blocks(raw, source, fingerprint, |block, out| {
+            let (clean, n) = redactor.redact_block(block);
+            redactions += n;
+            let room = (PREVIEW_BYTES + 1).saturating_sub(head.len());
+            head.extend_from_slice(&clean[..clean.len().min(room)]);
+            out.extend_from_slice(&clean);
+        })?;
+        (record, redactions, std::borrow::Cow::Owned(head))
+    };
     let note = Note {
         text: true,
         redactions,
     };
-    Ok((
-        Record {
-            note: note.encode(),
-            ..record
-        },
-        note,
-    ))
+    Ok((with_note(record, note), note, describe_bytes(&head, note)))
+}
+
+fn with_note(record: Record, note: Note) -> Record {
+    Record {
+        note: note.encode(),
+        ..record
+    }
 }
 
 /// The copy of `source` in memory, as [`write`] would write it, and its
 /// note (to check a reused copy).
 pub fn bytes(source: &Path) -> anyhow::Result<(Vec<u8>, Note)> {
-    if !is_text(source)? {
-        let bytes =
-            std::fs::read(source).with_context(|| format!("cannot read {}", source.display()))?;
+    let bytes =
+        std::fs::read(source).with_context(|| format!("cannot read {}", source.display()))?;
+    if !is_text(&bytes) {
         return Ok((
             bytes,
             Note {
@@ -105,16 +146,9 @@ pub fn bytes(source: &Path) -> anyhow::Result<(Vec<u8>, Note)> {
             },
         ));
     }
-    let mut redactor = crate::redact::Redactor::new();
-    let mut redactions = 0;
-    let mut out = Vec::new();
-    transform_lines(source, &mut out, |line, out| {
-        let (clean, n) = redactor.redact_bytes(line);
-        redactions += n;
-        out.extend_from_slice(&clean);
-    })?;
+    let (clean, redactions) = crate::redact::Redactor::new().redact_block(&bytes);
     Ok((
-        out,
+        clean.into_owned(),
         Note {
             text: true,
             redactions,
@@ -124,34 +158,194 @@ pub fn bytes(source: &Path) -> anyhow::Result<(Vec<u8>, Note)> {
 
 /// What the evidence page shows of the copy at `path`.
 pub fn describe(path: &Path, note: Note) -> anyhow::Result<RawCopy> {
+    if !note.text {
+        return Ok(describe_bytes(&[], note));
+    }
+    let mut file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut head = Vec::with_capacity(PREVIEW_BYTES + 1);
+    (&mut file)
+        .take(PREVIEW_BYTES as u64 + 1)
+        .read_to_end(&mut head)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(describe_bytes(&head, note))
+}
+
+/// What the evidence page shows of a copy that starts with `head` (at
+/// least its first `PREVIEW_BYTES + 1` bytes, or all of it).
+fn describe_bytes(head: &[u8], note: Note) -> RawCopy {
     let (preview, preview_truncated) = if note.text {
-        preview_of(path)?
+        let (preview, truncated) = preview_of(head);
+        (Some(preview), truncated)
     } else {
         (None, false)
     };
-    Ok(RawCopy {
+    RawCopy {
         text: note.text,
         redactions: note.redactions,
         preview,
         preview_truncated,
-    })
+    }
 }
 
-/// The first lines of an (already redacted) text file.
-fn preview_of(path: &Path) -> anyhow::Result<(Option<String>, bool)> {
-    let mut file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut buffer = Vec::with_capacity(PREVIEW_BYTES);
-    (&mut file)
-        .take(PREVIEW_BYTES as u64 + 1)
-        .read_to_end(&mut buffer)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let mut truncated = buffer.len() > PREVIEW_BYTES;
-    buffer.truncate(PREVIEW_BYTES);
-    let text = String::from_utf8_lossy(&buffer);
+/// The first lines of an (already redacted) text file starting with
+/// `head`.
+fn preview_of(head: &[u8]) -> (String, bool) {
+    let truncated = head.len() > PREVIEW_BYTES;
+    let text = String::from_utf8_lossy(&head[..head.len().min(PREVIEW_BYTES)]);
+    if text.contains('\r') {
+        return lines_of(&text, truncated);
+    }
+    // Without `\r`, the lines joined again are the text up to the end of
+    // the last line shown, less its newline.
+    let bytes = text.as_bytes();
+    let shown = match memchr::memchr_iter(b'\n', bytes).nth(PREVIEW_LINES - 1) {
+        Some(end) => return (text[..end].to_string(), truncated || end + 1 < bytes.len()),
+        None => text.strip_suffix('\n').unwrap_or(&text),
+    };
+    (shown.to_string(), truncated)
+}
+
+/// [`preview_of`] for a text with `\r` in it, which [`str::lines`] treats
+/// as part of a line ending only before `\n`.
+fn lines_of(text: &str, mut truncated: bool) -> (String, bool) {
     let mut lines: Vec<&str> = text.lines().collect();
     if lines.len() > PREVIEW_LINES {
         lines.truncate(PREVIEW_LINES);
         truncated = true;
     }
-    Ok((Some(lines.join("\n")), truncated))
+    (lines.join("\n"), truncated)
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+    use crate::redact::{redact_by_lines, secret_corpus, Redactor};
+
+    /// A text of several blocks: private key blocks and secrets across
+    /// the block edges, a line longer than a block, no final line ending.
+    fn long_text() -> Vec<u8> {
+        let mut text = Vec::new();
+        let mut pad = 0;
+        while text.len() < 3 * 256 * 1024 {
+            text.extend_from_slice(format!("{}\n", "p".repeat(pad % 300)).as_bytes());
+            text.extend_from_slice(&secret_corpus());
+            text.push(b'\n');
+            pad += 37;
+        }
+        text.extend_from_slice(&"long ".repeat(70_000).into_bytes());
+        text.extend_from_slice(b"password=hunter2hunter2\n");
+        text.extend_from_slice(&secret_corpus());
+        text
+    }
+
+    #[test]
+    fn streamed_blocks_redact_like_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("long.log");
+        let text = long_text();
+        std::fs::write(&source, &text).unwrap();
+        let (expected, n) = redact_by_lines(&text);
+        assert!(n > 100);
+        let mut redactor = Redactor::new();
+        let mut count = 0;
+        let mut blocks = 0;
+        let mut out = Vec::new();
+        super::super::output::transform_blocks(&source, &mut out, |block, out| {
+            let (clean, n) = redactor.redact_block(block);
+            count += n;
+            blocks += 1;
+            out.extend_from_slice(&clean);
+        })
+        .unwrap();
+        assert!(blocks > 3);
+        assert_eq!((out, count), (expected, n));
+    }
+
+    #[test]
+    fn copies_are_redacted_whole_or_streamed_and_previewed_from_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = Output::new(&dir.path().join("site")).unwrap();
+        let mut short = secret_corpus();
+        short.extend_from_slice(b"\n");
+        for line in 0..300 {
+            short.extend_from_slice(format!("line {line}\n").as_bytes());
+        }
+        for (name, text) in [("short.log", short), ("long.log", long_text())] {
+            let source = dir.path().join(name);
+            std::fs::write(&source, &text).unwrap();
+            let (expected, n) = redact_by_lines(&text);
+            for whole in [0, WHOLE] {
+                let raw = format!("raw/{whole}/{name}");
+                let (record, note, copy) =
+                    write_with(&output, &raw, &source, ("", 0), [0; 16], whole).unwrap();
+                let written = std::fs::read(output.root().join(&raw)).unwrap();
+                assert_eq!(written, expected);
+                assert_eq!(record.sha256, <[u8; 32]>::from(Sha256::digest(&expected)));
+                assert_eq!(record.size, expected.len() as u64);
+                assert_eq!(
+                    note,
+                    Note {
+                        text: true,
+                        redactions: n
+                    }
+                );
+                assert_eq!(Note::decode(record.note), note);
+                let read_back = describe(&output.root().join(&raw), note).unwrap();
+                assert!(copy.preview.is_some());
+                assert_eq!(copy.preview, read_back.preview);
+                assert!(copy.preview_truncated && read_back.preview_truncated);
+                assert_eq!(copy.redactions, n);
+            }
+        }
+    }
+
+    #[test]
+    fn previews_are_the_first_lines() {
+        let mut cases: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"\n".to_vec(),
+            b"\n\n".to_vec(),
+            b"one".to_vec(),
+            b"one\n".to_vec(),
+            b"one\n\ntwo\n\n".to_vec(),
+            b"crlf\r\nlines\r\n".to_vec(),
+            b"lone\rcr\n".to_vec(),
+            b"bad \xff utf-8\n".to_vec(),
+        ];
+        for lines in [199, 200, 201, 400] {
+            for end in ["", "\n", "\n\n"] {
+                let text: Vec<String> = (0..lines).map(|i| format!("line {i}")).collect();
+                cases.push(format!("{}{end}", text.join("\n")).into_bytes());
+            }
+        }
+        let mut long = "x".repeat(PREVIEW_BYTES - 3);
+        long.push_str("\nab\ncd");
+        cases.push(long.into_bytes());
+        for head in cases {
+            let text = String::from_utf8_lossy(&head[..head.len().min(PREVIEW_BYTES)]);
+            let expected = lines_of(&text, head.len() > PREVIEW_BYTES);
+            assert_eq!(preview_of(&head), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn binary_files_are_copied_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = Output::new(&dir.path().join("site")).unwrap();
+        let source = dir.path().join("image.png");
+        let bytes = b"\x89PNG\r\n\x1a\n\x00\x00password=hunter2hunter2\n".to_vec();
+        std::fs::write(&source, &bytes).unwrap();
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let known = (sha256.as_str(), bytes.len() as u64);
+        let (record, note, copy) =
+            write_with(&output, "raw/image.png", &source, known, [0; 16], WHOLE).unwrap();
+        assert_eq!(
+            std::fs::read(output.root().join("raw/image.png")).unwrap(),
+            bytes
+        );
+        assert_eq!(hex::encode(record.sha256), sha256);
+        assert!(!note.text && copy.preview.is_none() && !copy.text);
+    }
 }

@@ -35,6 +35,31 @@ pub const SEVERITIES: [Severity; 5] = [
 /// A value as the portal prints it: at most three decimals, trailing zeros
 /// dropped, no exponent, `-0` as `0`.
 pub fn num(value: f64) -> String {
+    if let Some((negative, whole, thousandths)) = fixed(value, 1000) {
+        let mut text = String::with_capacity(12);
+        if negative && (whole, thousandths) != (0, 0) {
+            text.push('-');
+        }
+        push_u64(&mut text, whole);
+        if thousandths != 0 {
+            text.push('.');
+            let digits = [thousandths / 100, thousandths / 10 % 10, thousandths % 10];
+            let kept = if digits[2] != 0 {
+                3
+            } else if digits[1] != 0 {
+                2
+            } else {
+                1
+            };
+            text.extend(digits[..kept].iter().map(|&d| char::from(b'0' + d as u8)));
+        }
+        return text;
+    }
+    num_formatted(value)
+}
+
+/// [`num`] through `format!`, for values [`fixed`] leaves to it.
+fn num_formatted(value: f64) -> String {
     if !value.is_finite() {
         return "—".to_string();
     }
@@ -49,12 +74,68 @@ pub fn num(value: f64) -> String {
 
 /// A coordinate: one decimal.
 fn c(value: f64) -> String {
+    let mut text = String::with_capacity(8);
+    push_c(&mut text, value);
+    text
+}
+
+/// Appends [`c`] of `value` to `text`.
+fn push_c(text: &mut String, value: f64) {
+    match fixed(value, 10) {
+        Some((negative, whole, tenths)) => {
+            if negative && (whole, tenths) != (0, 0) {
+                text.push('-');
+            }
+            push_u64(text, whole);
+            text.push('.');
+            text.push(char::from(b'0' + tenths as u8));
+        }
+        None => text.push_str(&c_formatted(value)),
+    }
+}
+
+/// Appends the point `x,y` to the points of a polyline.
+fn push_point(points: &mut String, x: f64, y: f64) {
+    if !points.is_empty() {
+        points.push(' ');
+    }
+    push_c(points, x);
+    points.push(',');
+    push_c(points, y);
+}
+
+/// [`c`] through `format!`, for values [`fixed`] leaves to it.
+fn c_formatted(value: f64) -> String {
     let text = format!("{value:.1}");
     if text == "-0.0" {
         "0.0".to_string()
     } else {
         text
     }
+}
+
+/// `value` rounded to `1/scale` as a sign, a whole part and a fraction in
+/// `scale`ths, the way `format!("{value:.N}")` rounds it, without its
+/// cost (exact decimal expansion, the hot part of chart pages): `None`
+/// for values it cannot round surely, which `format!` then prints.
+/// Scaling is off by at most half an ulp (under 2e-7 below 1e9), so a
+/// value not within 1e-6 of a tie rounds the same scaled as exact.
+fn fixed(value: f64, scale: u64) -> Option<(bool, u64, u64)> {
+    let scaled = value * scale as f64;
+    if scaled.is_nan() || scaled.abs() >= 1e9 {
+        return None;
+    }
+    let fraction = (scaled - scaled.trunc()).abs();
+    if (fraction - 0.5).abs() <= 1e-6 {
+        return None;
+    }
+    let rounded = scaled.round().abs() as u64;
+    Some((value.is_sign_negative(), rounded / scale, rounded % scale))
+}
+
+fn push_u64(text: &mut String, value: u64) {
+    use std::fmt::Write;
+    let _ = write!(text, "{value}");
 }
 
 /// A share of 1 as a whole percentage (`0.904` → `90%`).
@@ -976,20 +1057,23 @@ fn metric_panel(metric: &Metric) -> Panel {
         "axis",
     ));
     // The target as a step line through the points that state one.
-    let mut target_points = Vec::new();
+    let mut target_points = String::new();
+    let mut target_count = 0;
     let mut previous: Option<f64> = None;
     for &(date, _, target) in &metric.points {
         if let Some(t) = target {
             if let Some(p) = previous.filter(|p| *p != t) {
-                target_points.push(format!("{},{}", c(x(date)), c(y(p))));
+                push_point(&mut target_points, x(date), y(p));
+                target_count += 1;
             }
-            target_points.push(format!("{},{}", c(x(date)), c(y(t))));
+            push_point(&mut target_points, x(date), y(t));
+            target_count += 1;
             previous = Some(t);
         }
     }
-    if target_points.len() >= 2 {
+    if target_count >= 2 {
         marks.push(Mark::Polyline {
-            points: target_points.join(" "),
+            points: target_points,
             class: "target".to_string(),
         });
     } else if let Some(t) = previous {
@@ -999,9 +1083,10 @@ fn metric_panel(metric: &Metric) -> Panel {
         points: metric
             .points
             .iter()
-            .map(|&(d, v, _)| format!("{},{}", c(x(d)), c(y(v))))
-            .collect::<Vec<_>>()
-            .join(" "),
+            .fold(String::new(), |mut points, &(d, v, _)| {
+                push_point(&mut points, x(d), y(v));
+                points
+            }),
         class: "series".to_string(),
     });
     for &(date, value, target) in &metric.points {
@@ -1573,6 +1658,53 @@ impl Site<'_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbers_print_as_format_prints_them() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.05,
+            -0.05,
+            0.25,
+            0.35,
+            1.45,
+            -1.45,
+            2.5,
+            0.0005,
+            0.0015,
+            -0.0004,
+            0.04,
+            -0.04,
+            99.95,
+            1e8,
+            -1e8,
+            1e9,
+            1e12,
+            123456.7891,
+            f64::NAN,
+            f64::INFINITY,
+            -f64::INFINITY,
+            f64::MIN_POSITIVE,
+            360.0,
+            52.0,
+            0.1 + 0.2,
+        ];
+        for _ in 0..200_000 {
+            let magnitude = 10f64.powi(rng.gen_range(-4..10));
+            values.push(rng.gen_range(-1.0..1.0) * magnitude);
+            // Near ties, in tenths and thousandths.
+            let tie = (rng.gen_range(-100_000i64..100_000) as f64 + 0.5) / 1000.0;
+            values.push(tie);
+            values.push(tie * 100.0);
+        }
+        for value in values {
+            assert_eq!(num(value), num_formatted(value), "{value:e}");
+            assert_eq!(c(value), c_formatted(value), "{value:e}");
+        }
+    }
+
     use super::*;
 
     fn day(text: &str) -> NaiveDate {

@@ -513,7 +513,13 @@ impl<'a> Site<'a> {
                         let id = p.policy.trim();
                         let id = id.strip_prefix("policies/").unwrap_or(id);
                         let id = id.strip_suffix(".md").unwrap_or(id);
-                        let known = workspace.policies.iter().position(|w| w.id == id);
+                        // The policies are sorted by id: the first with it.
+                        let first = workspace.policies.partition_point(|w| w.id.as_str() < id);
+                        let known = workspace
+                            .policies
+                            .get(first)
+                            .is_some_and(|w| w.id == id)
+                            .then_some(first);
                         let normal = |v: &str| {
                             let v = v.trim();
                             v.strip_prefix(['v', 'V']).unwrap_or(v).to_string()
