@@ -33,7 +33,7 @@ use crate::cache::pages::Record;
 use crate::cache::Digest16;
 use fingerprint::Fingerprints;
 pub use model::{Model, MODEL};
-pub use output::{ManifestEntry, Output, Previous};
+pub use output::{ManifestEntry, Output, Previous, Sink};
 pub use templates::{Templates, ASSETS, TEMPLATES};
 pub use views::href;
 use views::{Changes, Site, CHANGES};
@@ -347,7 +347,7 @@ pub fn render(
                 &path,
                 fingerprints.evidence(&path, assessment, i),
                 &|| {
-                    let copy = raw::describe(&output.root().join(&raw), note)?;
+                    let copy = raw::describe(&output, &raw, note)?;
                     site.evidence(i, &copy)
                 },
             )?;

@@ -1,5 +1,7 @@
-//! Where rendered files go: a folder, written in parallel, with the sha256
-//! and size of every file kept for `manifest.json`.
+//! Where rendered files go: a folder, written in parallel, or a [`Sink`]
+//! that takes each file's bytes as they are produced (a bundle deflates
+//! them straight into its zip); either way the sha256 and size of every
+//! file are kept for `manifest.json`.
 //!
 //! Each file comes with its fingerprint (see `fingerprint`). A file whose
 //! fingerprint matches one already in the folder (the build's folder starts
@@ -14,7 +16,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -37,8 +39,23 @@ pub struct Previous {
     pub records: LazyRecords,
 }
 
+/// Takes the files of a portal that is not written to a folder, each whole,
+/// on the thread that produced it, in no particular order.
+pub trait Sink: Send + Sync {
+    fn put(&self, relative: &str, bytes: &[u8]) -> anyhow::Result<()>;
+}
+
+/// Bytes of a raw copy its evidence page previews, kept in memory when
+/// there is no folder to read them back from.
+const HEAD_BYTES: usize = super::raw::PREVIEW_BYTES + 1;
+
 pub struct Output {
     root: PathBuf,
+    /// Set when files go to a sink rather than under `root`.
+    sink: Option<Arc<dyn Sink>>,
+    /// The first [`HEAD_BYTES`] of each text copy given to the sink, until
+    /// its page takes them.
+    heads: Mutex<FastMap<String, Vec<u8>>>,
     /// Files already in `root`, and the records that still vouch for them.
     existing: FastMap<String, Option<Record>>,
     previous: Option<Previous>,
@@ -71,6 +88,8 @@ impl Output {
     pub fn reusing(root: &Path, working: Working, previous: Option<Previous>) -> Output {
         Output {
             root: root.to_path_buf(),
+            sink: None,
+            heads: Mutex::default(),
             existing: working.existing,
             previous,
             by_fingerprint: OnceLock::new(),
@@ -82,8 +101,59 @@ impl Output {
         }
     }
 
+    /// No folder: every file goes to `sink`, nothing is reused.
+    pub fn to_sink(sink: Arc<dyn Sink>) -> Output {
+        Output {
+            sink: Some(sink),
+            ..Output::reusing(Path::new(""), Working::default(), None)
+        }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The first `limit` bytes of the file written at `relative`, read back
+    /// from the folder or, for a sink, taken from what was kept of it (at
+    /// most [`HEAD_BYTES`], of text copies only).
+    pub fn head(&self, relative: &str, limit: usize) -> anyhow::Result<Vec<u8>> {
+        if self.sink.is_some() {
+            let mut head = self
+                .heads
+                .lock()
+                .expect("no writer panics while holding the lock")
+                .remove(relative)
+                .with_context(|| format!("{relative} was not produced"))?;
+            head.truncate(limit);
+            return Ok(head);
+        }
+        let path = self.root.join(relative);
+        let mut buffer = Vec::with_capacity(limit);
+        File::open(&path)
+            .and_then(|file| file.take(limit as u64).read_to_end(&mut buffer))
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(buffer)
+    }
+
+    /// Hands `bytes` to the sink and makes their record.
+    fn put(
+        &self,
+        sink: &dyn Sink,
+        relative: &str,
+        bytes: &[u8],
+        fingerprint: Digest16,
+        sha256: Option<[u8; 32]>,
+    ) -> anyhow::Result<Record> {
+        let record = Record {
+            fingerprint,
+            sha256: sha256.unwrap_or_else(|| Sha256::digest(bytes).into()),
+            size: bytes.len() as u64,
+            stamp: Stamp::default(),
+            note: 0,
+        };
+        sink.put(relative, bytes)?;
+        self.written.fetch_add(1, Ordering::Relaxed);
+        Ok(record)
     }
 
     /// Whether reused files are to be rendered again and compared.
@@ -230,6 +300,9 @@ impl Output {
         bytes: &[u8],
         fingerprint: Digest16,
     ) -> anyhow::Result<Record> {
+        if let Some(sink) = &self.sink {
+            return self.put(sink.as_ref(), relative, bytes, fingerprint, None);
+        }
         let path = self.target(relative)?;
         let stamp = write_new(&path, bytes)?;
         self.written.fetch_add(1, Ordering::Relaxed);
@@ -245,6 +318,10 @@ impl Output {
     /// Writes a file that is not part of the manifest (the manifest
     /// itself); returns its sha256.
     pub fn write_unlisted(&self, relative: &str, bytes: &[u8]) -> anyhow::Result<String> {
+        if let Some(sink) = &self.sink {
+            sink.put(relative, bytes)?;
+            return Ok(hex::encode(Sha256::digest(bytes)));
+        }
         let path = self.target(relative)?;
         write_new(&path, bytes)?;
         Ok(hex::encode(Sha256::digest(bytes)))
@@ -259,6 +336,19 @@ impl Output {
         size: u64,
         fingerprint: Digest16,
     ) -> anyhow::Result<Record> {
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(sha256, &mut digest)
+            .with_context(|| format!("{sha256} is not a sha256"))?;
+        if let Some(sink) = &self.sink {
+            let bytes = std::fs::read(source)
+                .with_context(|| format!("cannot read {}", source.display()))?;
+            // Checked, not trusted: the file may have changed since it was
+            // hashed, and the manifest must describe what the sink got.
+            if <[u8; 32]>::from(Sha256::digest(&bytes)) != digest || bytes.len() as u64 != size {
+                anyhow::bail!("{} changed while it was being read", source.display());
+            }
+            return self.put(sink.as_ref(), relative, &bytes, fingerprint, Some(digest));
+        }
         let path = self.target(relative)?;
         let mut input =
             File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
@@ -266,9 +356,6 @@ impl Output {
         io::copy(&mut input, &mut output)
             .with_context(|| format!("cannot copy {} to {}", source.display(), path.display()))?;
         let stamp = stamp_of(&output, &path)?;
-        let mut digest = [0u8; 32];
-        hex::decode_to_slice(sha256, &mut digest)
-            .with_context(|| format!("{sha256} is not a sha256"))?;
         self.written.fetch_add(1, Ordering::Relaxed);
         Ok(Record {
             fingerprint,
@@ -288,6 +375,16 @@ impl Output {
         fingerprint: Digest16,
         transform: impl FnMut(&[u8], &mut Vec<u8>),
     ) -> anyhow::Result<Record> {
+        if let Some(sink) = &self.sink {
+            let mut bytes = Vec::new();
+            transform_lines(source, &mut bytes, transform)?;
+            let head = bytes[..bytes.len().min(HEAD_BYTES)].to_vec();
+            self.heads
+                .lock()
+                .expect("no writer panics while holding the lock")
+                .insert(relative.to_string(), head);
+            return self.put(sink.as_ref(), relative, &bytes, fingerprint, None);
+        }
         let path = self.target(relative)?;
         let file = create_new(&path)?;
         let mut writer = HashingWriter {

@@ -18,7 +18,7 @@ use crate::workspace::Evidence;
 /// Lines of a text file shown on its evidence page.
 const PREVIEW_LINES: usize = 200;
 /// Bytes of a text file read for its preview.
-const PREVIEW_BYTES: usize = 32 * 1024;
+pub(super) const PREVIEW_BYTES: usize = 32 * 1024;
 
 /// What the evidence page says of a copy, as a file record's note.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,10 +122,10 @@ pub fn bytes(source: &Path) -> anyhow::Result<(Vec<u8>, Note)> {
     ))
 }
 
-/// What the evidence page shows of the copy at `path`.
-pub fn describe(path: &Path, note: Note) -> anyhow::Result<RawCopy> {
+/// What the evidence page shows of the copy written at `raw`.
+pub fn describe(output: &Output, raw: &str, note: Note) -> anyhow::Result<RawCopy> {
     let (preview, preview_truncated) = if note.text {
-        preview_of(path)?
+        preview_of(&output.head(raw, PREVIEW_BYTES + 1)?)
     } else {
         (None, false)
     };
@@ -137,21 +137,15 @@ pub fn describe(path: &Path, note: Note) -> anyhow::Result<RawCopy> {
     })
 }
 
-/// The first lines of an (already redacted) text file.
-fn preview_of(path: &Path) -> anyhow::Result<(Option<String>, bool)> {
-    let mut file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut buffer = Vec::with_capacity(PREVIEW_BYTES);
-    (&mut file)
-        .take(PREVIEW_BYTES as u64 + 1)
-        .read_to_end(&mut buffer)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let mut truncated = buffer.len() > PREVIEW_BYTES;
-    buffer.truncate(PREVIEW_BYTES);
-    let text = String::from_utf8_lossy(&buffer);
+/// The first lines of an (already redacted) text file, from its first
+/// `PREVIEW_BYTES + 1` bytes.
+fn preview_of(head: &[u8]) -> (Option<String>, bool) {
+    let mut truncated = head.len() > PREVIEW_BYTES;
+    let text = String::from_utf8_lossy(&head[..head.len().min(PREVIEW_BYTES)]);
     let mut lines: Vec<&str> = text.lines().collect();
     if lines.len() > PREVIEW_LINES {
         lines.truncate(PREVIEW_LINES);
         truncated = true;
     }
-    Ok((Some(lines.join("\n")), truncated))
+    (Some(lines.join("\n")), truncated)
 }
