@@ -46,7 +46,7 @@ pub struct Entry {
 pub fn deflate(name: String, bytes: &[u8], level: u32) -> io::Result<Entry> {
     let crc32 = crc32fast::hash(bytes);
     let mut encoder = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(bytes.len() / 3 + 64),
+        Vec::with_capacity(bytes.len() / 2 + 64),
         flate2::Compression::new(level),
     );
     encoder.write_all(bytes)?;

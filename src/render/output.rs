@@ -376,7 +376,10 @@ impl Output {
         transform: impl FnMut(&[u8], &mut Vec<u8>),
     ) -> anyhow::Result<Record> {
         if let Some(sink) = &self.sink {
-            let mut bytes = Vec::new();
+            // About the source's size: growing the buffer by doubling
+            // would copy it again and again.
+            let size = std::fs::metadata(source).map_or(0, |m| m.len());
+            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
             transform_lines(source, &mut bytes, transform)?;
             let head = bytes[..bytes.len().min(HEAD_BYTES)].to_vec();
             self.heads
