@@ -245,6 +245,7 @@ fn a_prospect_bundle_of_the_example_holds_nothing_internal_or_confidential() {
     let zip = sandbox.path().join("out/prospect.zip");
     // What a killed run would have left.
     std::fs::create_dir_all(sandbox.path().join("out/.prospect.zip.render-1/portal")).unwrap();
+    std::fs::write(sandbox.path().join("out/.prospect.zip.spill-1"), b"x").unwrap();
     std::fs::write(sandbox.path().join("out/.prospect.zip.tmp-1"), b"PK").unwrap();
     let run = prospect_bundle(&sandbox, Some(&private), &zip);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -291,6 +292,47 @@ fn a_prospect_bundle_of_the_example_holds_nothing_internal_or_confidential() {
         }
     }
     assert!(pages > 100, "{pages} pages");
+    // The portal is rendered into memory, never read back from a folder:
+    // each evidence page still previews the first line of its text copy.
+    let bytes_of = |name: &str| {
+        entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| &r.bytes)
+    };
+    let mut previews = 0;
+    for (name, read) in &entries {
+        let Some(path) = name
+            .strip_prefix("portal/raw/")
+            .filter(|_| !read.bytes.contains(&0))
+        else {
+            continue;
+        };
+        let Some(line) = String::from_utf8_lossy(&read.bytes)
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .filter(|l| !l.contains("REDACTED"))
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        let page = bytes_of(&format!("portal/evidence/{path}.html"))
+            .unwrap_or_else(|| panic!("no page for {name}"));
+        let escaped = line
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#x27;")
+            .replace('/', "&#x2f;");
+        assert!(
+            String::from_utf8_lossy(page).contains(&escaped),
+            "the page of {name} does not preview {line:?}"
+        );
+        previews += 1;
+    }
+    assert!(previews >= 10, "{previews} previews");
     // One period: no page of changes since a period read from site/.
     assert!(!entries.iter().any(|(n, _)| n == "portal/changes.html"));
 

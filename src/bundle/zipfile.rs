@@ -26,74 +26,51 @@ const REGULAR_0644: u32 = 0o100_644 << 16;
 pub const STORED: u16 = 0;
 pub const DEFLATE: u16 = 8;
 
-/// One entry, its data already compressed.
-pub struct Entry {
+/// What the central directory says of an entry, its offset aside.
+#[derive(Debug, Clone)]
+pub struct Meta {
     pub name: String,
     pub method: u16,
     pub crc32: u32,
     pub size: u64,
+}
+
+/// One entry, its data already compressed.
+pub struct Entry {
+    pub meta: Meta,
     pub data: Vec<u8>,
 }
 
-/// Deflates what `source` yields (stored instead when deflate would not
-/// make it smaller: `again` then gives the bytes once more), returning the
-/// entry and the SHA-256 of the bytes. Reads in chunks, so a large file
-/// is never held whole unless it does not compress.
-pub fn compress_from(
-    name: String,
-    mut source: impl io::Read,
-    again: impl FnOnce() -> io::Result<Vec<u8>>,
-    level: u32,
-) -> io::Result<(Entry, [u8; 32])> {
-    use sha2::{Digest, Sha256};
-    let mut sha = Sha256::new();
-    let mut crc = crc32fast::Hasher::new();
-    let mut encoder =
-        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level));
-    let mut size = 0u64;
-    thread_local! {
-        // One read buffer per thread, not one per entry.
-        static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 1 << 20]);
-    }
-    BUF.with_borrow_mut(|buf| -> io::Result<()> {
-        loop {
-            let n = match source.read(buf) {
-                Ok(0) => return Ok(()),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            sha.update(&buf[..n]);
-            crc.update(&buf[..n]);
-            encoder.write_all(&buf[..n])?;
-            size += n as u64;
-        }
-    })?;
+/// Deflates `bytes` (stored instead when deflate would not make them
+/// smaller).
+pub fn deflate(name: String, bytes: &[u8], level: u32) -> io::Result<Entry> {
+    let crc32 = crc32fast::hash(bytes);
+    let mut encoder = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(bytes.len() / 2 + 64),
+        flate2::Compression::new(level),
+    );
+    encoder.write_all(bytes)?;
     let deflated = encoder.finish()?;
-    let (method, data) = if (deflated.len() as u64) < size {
+    let (method, data) = if deflated.len() < bytes.len() {
         (DEFLATE, deflated)
     } else {
-        let bytes = again()?;
-        if bytes.len() as u64 != size || crc32fast::hash(&bytes) != crc.clone().finalize() {
-            return Err(io::Error::other("the file changed while it was being read"));
-        }
-        (STORED, bytes)
+        (STORED, bytes.to_vec())
     };
-    Ok((
-        Entry {
+    Ok(Entry {
+        meta: Meta {
             name,
             method,
-            crc32: crc.finalize(),
-            size,
-            data,
+            crc32,
+            size: bytes.len() as u64,
         },
-        sha.finalize().into(),
-    ))
+        data,
+    })
 }
 
-/// [`compress_from`] for bytes in memory.
+/// [`deflate`], with the SHA-256 of the bytes.
 pub fn compress(name: String, bytes: &[u8], level: u32) -> io::Result<(Entry, [u8; 32])> {
-    compress_from(name, bytes, || Ok(bytes.to_vec()), level)
+    use sha2::{Digest, Sha256};
+    Ok((deflate(name, bytes, level)?, Sha256::digest(bytes).into()))
 }
 
 /// MS-DOS date and time of a UTC instant (from 1980 to 2107; clamped).
@@ -114,10 +91,7 @@ pub fn dos_time(time: chrono::DateTime<chrono::Utc>) -> (u16, u16) {
 }
 
 struct Written {
-    name: String,
-    method: u16,
-    crc32: u32,
-    size: u64,
+    meta: Meta,
     compressed: u64,
     offset: u64,
 }
@@ -141,34 +115,51 @@ impl<W: Write> Writer<W> {
     }
 
     pub fn add(&mut self, entry: &Entry) -> io::Result<()> {
-        let compressed = entry.data.len() as u64;
-        let big = entry.size >= u32::MAX as u64 || compressed >= u32::MAX as u64;
-        let mut header = Vec::with_capacity(30 + entry.name.len() + 20);
+        self.add_from(
+            &entry.meta,
+            entry.data.len() as u64,
+            &mut entry.data.as_slice(),
+        )
+    }
+
+    /// Adds the entry `meta` whose `compressed` bytes of data `data` yields
+    /// (compressed elsewhere, kept out of memory).
+    pub fn add_from(
+        &mut self,
+        meta: &Meta,
+        compressed: u64,
+        data: impl io::Read,
+    ) -> io::Result<()> {
+        let big = meta.size >= u32::MAX as u64 || compressed >= u32::MAX as u64;
+        let mut header = Vec::with_capacity(30 + meta.name.len() + 20);
         put32(&mut header, LOCAL);
         put16(&mut header, if big { 45 } else { 20 });
         put16(&mut header, UTF8);
-        put16(&mut header, entry.method);
+        put16(&mut header, meta.method);
         put16(&mut header, self.time.0);
         put16(&mut header, self.time.1);
-        put32(&mut header, entry.crc32);
+        put32(&mut header, meta.crc32);
         put32(&mut header, clamp32(compressed, big));
-        put32(&mut header, clamp32(entry.size, big));
-        put16(&mut header, len16(entry.name.len())?);
+        put32(&mut header, clamp32(meta.size, big));
+        put16(&mut header, len16(meta.name.len())?);
         put16(&mut header, if big { 20 } else { 0 });
-        header.extend_from_slice(entry.name.as_bytes());
+        header.extend_from_slice(meta.name.as_bytes());
         if big {
             put16(&mut header, ZIP64_EXTRA);
             put16(&mut header, 16);
-            put64(&mut header, entry.size);
+            put64(&mut header, meta.size);
             put64(&mut header, compressed);
         }
         self.out.write_all(&header)?;
-        self.out.write_all(&entry.data)?;
+        let copied = io::copy(&mut data.take(compressed), &mut self.out)?;
+        if copied != compressed {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{} lost its compressed data", meta.name),
+            ));
+        }
         self.written.push(Written {
-            name: entry.name.clone(),
-            method: entry.method,
-            crc32: entry.crc32,
-            size: entry.size,
+            meta: meta.clone(),
             compressed,
             offset: self.offset,
         });
@@ -182,8 +173,8 @@ impl<W: Write> Writer<W> {
         let mut directory = Vec::new();
         for e in &self.written {
             let mut extra = Vec::new();
-            if e.size >= u32::MAX as u64 {
-                put64(&mut extra, e.size);
+            if e.meta.size >= u32::MAX as u64 {
+                put64(&mut extra, e.meta.size);
             }
             if e.compressed >= u32::MAX as u64 {
                 put64(&mut extra, e.compressed);
@@ -196,16 +187,19 @@ impl<W: Write> Writer<W> {
             put16(&mut directory, MADE_BY);
             put16(&mut directory, if zip64 { 45 } else { 20 });
             put16(&mut directory, UTF8);
-            put16(&mut directory, e.method);
+            put16(&mut directory, e.meta.method);
             put16(&mut directory, self.time.0);
             put16(&mut directory, self.time.1);
-            put32(&mut directory, e.crc32);
+            put32(&mut directory, e.meta.crc32);
             put32(
                 &mut directory,
                 clamp32(e.compressed, e.compressed >= u32::MAX as u64),
             );
-            put32(&mut directory, clamp32(e.size, e.size >= u32::MAX as u64));
-            put16(&mut directory, len16(e.name.len())?);
+            put32(
+                &mut directory,
+                clamp32(e.meta.size, e.meta.size >= u32::MAX as u64),
+            );
+            put16(&mut directory, len16(e.meta.name.len())?);
             put16(
                 &mut directory,
                 if zip64 { extra.len() as u16 + 4 } else { 0 },
@@ -218,7 +212,7 @@ impl<W: Write> Writer<W> {
                 &mut directory,
                 clamp32(e.offset, e.offset >= u32::MAX as u64),
             );
-            directory.extend_from_slice(e.name.as_bytes());
+            directory.extend_from_slice(e.meta.name.as_bytes());
             if zip64 {
                 put16(&mut directory, ZIP64_EXTRA);
                 put16(&mut directory, extra.len() as u16);
@@ -292,12 +286,12 @@ mod tests {
         let mut noise = vec![0u8; 10_000];
         rand_chacha::ChaCha8Rng::seed_from_u64(7).fill_bytes(&mut noise);
         let (entry, _) = compress("noise".into(), &noise, 6).unwrap();
-        assert_eq!((entry.method, &entry.data), (STORED, &noise));
+        assert_eq!((entry.meta.method, &entry.data), (STORED, &noise));
         let text = b"the same line again\n".repeat(500);
         let (entry, sha) = compress("text".into(), &text, 6).unwrap();
-        assert_eq!(entry.method, DEFLATE);
+        assert_eq!(entry.meta.method, DEFLATE);
         assert!(entry.data.len() < text.len() / 10);
-        assert_eq!(entry.crc32, crc32fast::hash(&text));
+        assert_eq!(entry.meta.crc32, crc32fast::hash(&text));
         assert_eq!(
             hex::encode(sha),
             hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&text))

@@ -34,7 +34,7 @@ use crate::cache::pages::Record;
 use crate::cache::Digest16;
 use fingerprint::Fingerprints;
 pub use model::{Model, MODEL};
-pub use output::{ManifestEntry, Output, Previous};
+pub use output::{ManifestEntry, Output, Previous, Sink};
 pub use templates::{Templates, ASSETS, TEMPLATES};
 pub use views::href;
 use views::{Changes, Site, CHANGES};

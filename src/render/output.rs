@@ -1,5 +1,7 @@
-//! Where rendered files go: a folder, written in parallel, with the sha256
-//! and size of every file kept for `manifest.json`.
+//! Where rendered files go: a folder, written in parallel, or a [`Sink`]
+//! that takes each file's bytes as they are produced (a bundle deflates
+//! them straight into its zip); either way the sha256 and size of every
+//! file are kept for `manifest.json`.
 //!
 //! Each file comes with its fingerprint (see `fingerprint`). A file whose
 //! fingerprint matches one already in the folder (the build's folder starts
@@ -14,7 +16,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -37,8 +39,16 @@ pub struct Previous {
     pub records: LazyRecords,
 }
 
+/// Takes the files of a portal that is not written to a folder, each whole,
+/// on the thread that produced it, in no particular order.
+pub trait Sink: Send + Sync {
+    fn put(&self, relative: &str, bytes: &[u8]) -> anyhow::Result<()>;
+}
+
 pub struct Output {
     root: PathBuf,
+    /// Set when files go to a sink rather than under `root`.
+    sink: Option<Arc<dyn Sink>>,
     /// Files already in `root`, and the records that still vouch for them.
     existing: FastMap<String, Option<Record>>,
     previous: Option<Previous>,
@@ -71,6 +81,7 @@ impl Output {
     pub fn reusing(root: &Path, working: Working, previous: Option<Previous>) -> Output {
         Output {
             root: root.to_path_buf(),
+            sink: None,
             existing: working.existing,
             previous,
             by_fingerprint: OnceLock::new(),
@@ -82,8 +93,37 @@ impl Output {
         }
     }
 
+    /// No folder: every file goes to `sink`, nothing is reused.
+    pub fn to_sink(sink: Arc<dyn Sink>) -> Output {
+        Output {
+            sink: Some(sink),
+            ..Output::reusing(Path::new(""), Working::default(), None)
+        }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Hands `bytes` to the sink and makes their record.
+    fn put(
+        &self,
+        sink: &dyn Sink,
+        relative: &str,
+        bytes: &[u8],
+        fingerprint: Digest16,
+        sha256: Option<[u8; 32]>,
+    ) -> anyhow::Result<Record> {
+        let record = Record {
+            fingerprint,
+            sha256: sha256.unwrap_or_else(|| Sha256::digest(bytes).into()),
+            size: bytes.len() as u64,
+            stamp: Stamp::default(),
+            note: 0,
+        };
+        sink.put(relative, bytes)?;
+        self.written.fetch_add(1, Ordering::Relaxed);
+        Ok(record)
     }
 
     /// Whether reused files are to be rendered again and compared.
@@ -230,6 +270,9 @@ impl Output {
         bytes: &[u8],
         fingerprint: Digest16,
     ) -> anyhow::Result<Record> {
+        if let Some(sink) = &self.sink {
+            return self.put(sink.as_ref(), relative, bytes, fingerprint, None);
+        }
         let path = self.target(relative)?;
         let stamp = write_new(&path, bytes)?;
         self.written.fetch_add(1, Ordering::Relaxed);
@@ -245,6 +288,10 @@ impl Output {
     /// Writes a file that is not part of the manifest (the manifest
     /// itself); returns its sha256.
     pub fn write_unlisted(&self, relative: &str, bytes: &[u8]) -> anyhow::Result<String> {
+        if let Some(sink) = &self.sink {
+            sink.put(relative, bytes)?;
+            return Ok(hex::encode(Sha256::digest(bytes)));
+        }
         let path = self.target(relative)?;
         write_new(&path, bytes)?;
         Ok(hex::encode(Sha256::digest(bytes)))
@@ -259,6 +306,19 @@ impl Output {
         size: u64,
         fingerprint: Digest16,
     ) -> anyhow::Result<Record> {
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(sha256, &mut digest)
+            .with_context(|| format!("{sha256} is not a sha256"))?;
+        if let Some(sink) = &self.sink {
+            let bytes = std::fs::read(source)
+                .with_context(|| format!("cannot read {}", source.display()))?;
+            // Checked, not trusted: the file may have changed since it was
+            // hashed, and the manifest must describe what the sink got.
+            if <[u8; 32]>::from(Sha256::digest(&bytes)) != digest || bytes.len() as u64 != size {
+                anyhow::bail!("{} changed while it was being read", source.display());
+            }
+            return self.put(sink.as_ref(), relative, &bytes, fingerprint, Some(digest));
+        }
         let path = self.target(relative)?;
         let mut input =
             File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
@@ -266,9 +326,6 @@ impl Output {
         io::copy(&mut input, &mut output)
             .with_context(|| format!("cannot copy {} to {}", source.display(), path.display()))?;
         let stamp = stamp_of(&output, &path)?;
-        let mut digest = [0u8; 32];
-        hex::decode_to_slice(sha256, &mut digest)
-            .with_context(|| format!("{sha256} is not a sha256"))?;
         self.written.fetch_add(1, Ordering::Relaxed);
         Ok(Record {
             fingerprint,
@@ -288,6 +345,14 @@ impl Output {
         fingerprint: Digest16,
         transform: impl FnMut(&[u8], &mut Vec<u8>),
     ) -> anyhow::Result<Record> {
+        if let Some(sink) = &self.sink {
+            // About the source's size: growing the buffer by doubling
+            // would copy it again and again.
+            let size = std::fs::metadata(source).map_or(0, |m| m.len());
+            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+            transform_blocks(source, &mut bytes, transform)?;
+            return self.put(sink.as_ref(), relative, &bytes, fingerprint, None);
+        }
         let path = self.target(relative)?;
         let file = create_new(&path)?;
         let mut writer = HashingWriter {
