@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use globset::{Glob, GlobBuilder, GlobMatcher};
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -72,6 +72,9 @@ pub struct Config {
     /// The frameworks in scope, in catalog order.
     pub scopes: Vec<FrameworkScope>,
     pub rules: Vec<EvidenceRule>,
+    /// Every rule's glob in one set, to find a file's rule in one search
+    /// rather than one per rule.
+    rule_set: Option<GlobSet>,
     pub schedules: Vec<Schedule>,
     pub sources: Sources,
     pub audiences: BTreeMap<String, Audience>,
@@ -79,6 +82,20 @@ pub struct Config {
     /// A digest of the text this was read from: with the catalog, it
     /// determines everything above (for the page cache's fingerprints).
     pub source_digest: crate::cache::Digest16,
+}
+
+impl Config {
+    /// The first `[[evidence]]` rule whose glob matches `path`.
+    pub fn rule_for(&self, path: &str) -> Option<usize> {
+        match &self.rule_set {
+            Some(set) if set.len() == self.rules.len() => {
+                let mut matched = Vec::new();
+                set.matches_into(path, &mut matched);
+                matched.into_iter().min()
+            }
+            _ => self.rules.iter().position(|r| r.matches(path)),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -449,7 +466,11 @@ impl Validator<'_> {
         let period = self.period(&raw.period);
         let default_max_age = raw.defaults.max_age.as_ref().and_then(|m| self.interval(m));
         let scopes = self.scopes(&raw.frameworks);
-        let rules = raw.evidence.iter().map(|r| self.rule(r)).collect();
+        let rules: Vec<EvidenceRule> = raw.evidence.iter().map(|r| self.rule(r)).collect();
+        let mut rule_set = GlobSetBuilder::new();
+        for rule in &rules {
+            rule_set.add(rule.matcher.glob().clone());
+        }
         let schedules = raw.schedule.iter().map(|s| self.schedule(s)).collect();
         let audiences = raw
             .audiences
@@ -464,6 +485,7 @@ impl Validator<'_> {
             default_max_age,
             scopes,
             rules,
+            rule_set: rule_set.build().ok(),
             schedules,
             sources: raw.sources,
             audiences,
@@ -890,6 +912,31 @@ exclude_reason = "No premises"
         assert_eq!(config.scopes[0].categories, ["security", "availability"]);
         assert!(config.scopes[1].exclusions[0].matches("A.7.4"));
         assert!(!config.scopes[1].exclusions[0].matches("A.8.4"));
+    }
+
+    #[test]
+    fn a_file_gets_the_first_rule_that_matches_it() {
+        let text = format!(
+            "{MINIMAL}\n[[evidence]]\npath = \"evidence/scans/**/*.sarif\"\n\
+             [[evidence]]\npath = \"./evidence/**\"\n\
+             [[evidence]]\npath = \"evidence/scans/*\"\n\
+             [[evidence]]\npath = \"evidence/{{a,b}}/?.log\"\n"
+        );
+        let (config, diagnostics) = parse_with(&text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let config = config.unwrap();
+        for (path, rule) in [
+            ("evidence/scans/x/y.sarif", Some(0)),
+            ("evidence/scans/y.sarif", Some(0)),
+            ("evidence/scans/y.json", Some(1)),
+            ("evidence/a/1.log", Some(1)),
+            ("policies/a.md", None),
+            ("evidence", None),
+        ] {
+            assert_eq!(config.rule_for(path), rule, "{path}");
+            let linear = config.rules.iter().position(|r| r.matches(path));
+            assert_eq!(config.rule_for(path), linear, "{path}");
+        }
     }
 
     #[test]

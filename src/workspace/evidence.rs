@@ -455,7 +455,7 @@ fn describe(
         );
     }
 
-    let rule_index = config.and_then(|c| c.rules.iter().position(|r| r.matches(relative)));
+    let rule_index = config.and_then(|c| c.rule_for(relative));
     let front_matter = facts.front_matter.as_ref().and_then(|(yaml, before)| {
         front_matter_layer(relative, yaml, *before, catalog, diagnostics)
     });
