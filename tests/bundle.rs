@@ -363,7 +363,7 @@ fn a_prospect_bundle_of_the_example_holds_nothing_internal_or_confidential() {
     // A document that may go out can itself name a withheld one in its
     // text ("handled under the Incident Response Policy"): such a name may
     // appear where that document's own text does (its page, its redacted
-    // copy, the search index, the period's model.json), and nowhere else.
+    // copy, the search index, the period's model files), and nowhere else.
     let mut sources: Vec<(String, Vec<String>)> = Vec::new();
     for p in report["policies"].as_array().unwrap() {
         if matches!(p["classification"].as_str(), Some("public" | "customer")) {
@@ -403,6 +403,7 @@ fn a_prospect_bundle_of_the_example_holds_nothing_internal_or_confidential() {
         let mut allowed = allowed;
         if allowed_here {
             allowed.insert("portal/model.json".to_string());
+            allowed.insert("portal/model-evidence.json".to_string());
             // The search index's parts that hold policy and evidence text.
             allowed.extend((0..16).map(|n| format!("portal/assets/search-policies-{n:02}.js")));
             allowed.insert("portal/assets/search-evidence.js".to_string());

@@ -113,20 +113,25 @@ fn building_2027_keeps_the_published_2026_byte_for_byte() {
         assert_eq!(pages_of(&periods, period), html, "pages of {period}");
     }
 
-    // model.json is in each manifest, with its hash.
+    // The model's two files are in each manifest, with their hashes.
     for period in ["2026", "2027"] {
         let manifest: Value =
             serde_json::from_str(&read(&sandbox, &format!("site/{period}/manifest.json"))).unwrap();
-        let entry = manifest["files"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["path"] == "model.json")
-            .unwrap_or_else(|| panic!("model.json is not in the manifest of {period}"));
-        let bytes = std::fs::read(site.join(period).join("model.json")).unwrap();
-        assert_eq!(entry["sha256"], hex::encode(Sha256::digest(&bytes)));
-        let model: Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(model["period"], period);
+        let mut models = Vec::new();
+        for name in ["model.json", "model-evidence.json"] {
+            let entry = manifest["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["path"] == name)
+                .unwrap_or_else(|| panic!("{name} is not in the manifest of {period}"));
+            let bytes = std::fs::read(site.join(period).join(name)).unwrap();
+            assert_eq!(entry["sha256"], hex::encode(Sha256::digest(&bytes)));
+            models.push(serde_json::from_slice::<Value>(&bytes).unwrap());
+        }
+        assert_eq!(models[0]["period"], period);
+        assert_eq!(models[0]["evidence_file"], "model-evidence.json");
+        assert!(!models[1]["evidence"].as_array().unwrap().is_empty());
     }
 
     // Building 2027 again changes nothing, and 2026 still stands.

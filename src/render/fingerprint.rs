@@ -251,10 +251,18 @@ impl Fingerprints {
         h.finish()
     }
 
-    /// `model.json`: everything the model holds is in the world digest.
+    /// `model.json`: the policies and the controls' rows.
     pub fn model(&self, path: &str) -> Digest16 {
         let mut h = self.page("model", path);
-        h.digest(&self.world);
+        h.digests(&self.policies);
+        h.digests(&self.rows);
+        h.finish()
+    }
+
+    /// `model-evidence.json`: the evidence items.
+    pub fn model_evidence(&self, path: &str) -> Digest16 {
+        let mut h = self.page("model evidence", path);
+        h.digests(&self.evidence);
         h.finish()
     }
 

@@ -33,7 +33,7 @@ use crate::assess::Assessment;
 use crate::cache::pages::Record;
 use crate::cache::Digest16;
 use fingerprint::Fingerprints;
-pub use model::{Model, MODEL};
+pub use model::{Model, MODEL, MODEL_EVIDENCE};
 pub use output::{ManifestEntry, Output, Previous, Sink};
 pub use templates::{Templates, ASSETS, TEMPLATES};
 pub use views::href;
@@ -242,8 +242,8 @@ pub fn render(
     // The files made once per portal are jobs of their own, beside the
     // pages made per item: a rebuild that renders a few pages and the big
     // summaries (dashboard, model, lists) spreads them over every thread.
-    // The model (and the changes computed from it) is built only when a
-    // file that shows it is to be rendered.
+    // The whole model (and the changes computed from it) is built only
+    // when the dashboard or the changes page is to be rendered.
     let model = OnceLock::new();
     let model = || model.get_or_init(|| Model::of(assessment, &site));
     let changes = OnceLock::new();
@@ -259,7 +259,7 @@ pub fn render(
     };
     type Job<'j> = Box<dyn Fn() -> anyhow::Result<(String, Record)> + Send + Sync + 'j>;
     let (file, page, site, fingerprints) = (&file, &page, &site, &fingerprints);
-    let (model, changes) = (&model, &changes);
+    let changes = &changes;
     let mut jobs: Vec<Job> = Vec::with_capacity(templates.assets.len() + 32);
     for (name, source) in &templates.assets {
         let path = format!("assets/{name}");
@@ -290,7 +290,16 @@ pub fn render(
         })
     }));
     jobs.push(Box::new(move || {
-        file(MODEL, fingerprints.model(MODEL), &|| Ok(model().to_json()))
+        file(MODEL, fingerprints.model(MODEL), &|| {
+            Ok(Model::head_of(assessment, site).to_json())
+        })
+    }));
+    jobs.push(Box::new(move || {
+        file(
+            MODEL_EVIDENCE,
+            fingerprints.model_evidence(MODEL_EVIDENCE),
+            &|| Ok(Model::evidence_json(&Model::evidence_of(assessment, site))),
+        )
     }));
     jobs.push(Box::new(move || {
         page(

@@ -1,7 +1,10 @@
-//! `model.json`: the machine-readable model of one period, written into its
-//! folder and listed in its manifest. A later period reads the model of the
-//! one before it to show what changed, so the workspace need not keep old
-//! states: what a published folder holds is the record.
+//! `model.json` and `model-evidence.json`: the machine-readable model of
+//! one period, written into its folder and listed in its manifest. A later
+//! period reads the model of the one before it to show what changed, so the
+//! workspace need not keep old states: what a published folder holds is the
+//! record. The evidence items are a file of their own, so that editing a
+//! policy rewrites only the first (format 1, read too, held everything in
+//! `model.json`).
 //!
 //! The model holds what the "changes since" page compares: policies (facts,
 //! the markdown text and its sha256), controls (status, counts) and
@@ -11,6 +14,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -18,10 +22,11 @@ use super::views::Site;
 use crate::assess::Assessment;
 
 pub const MODEL: &str = "model.json";
+pub const MODEL_EVIDENCE: &str = "model-evidence.json";
 
 /// Raise when a field changes meaning; a model of another format is not
-/// compared with.
-pub const FORMAT: u32 = 1;
+/// compared with. Format 1 is format 2 with the evidence in `model.json`.
+pub const FORMAT: u32 = 2;
 
 /// One period's policies, controls and evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +91,14 @@ pub struct EvidenceModel {
 impl Model {
     /// The model of `a`, with the page paths `site` gives.
     pub(super) fn of(a: &Assessment<'_>, site: &Site<'_>) -> Model {
+        Model {
+            evidence: Model::evidence_of(a, site),
+            ..Model::head_of(a, site)
+        }
+    }
+
+    /// The model of `a` without its evidence items (for `model.json`).
+    pub(super) fn head_of(a: &Assessment<'_>, site: &Site<'_>) -> Model {
         let workspace = a.workspace;
         let catalog = &workspace.catalog;
         let mut policies: Vec<PolicyModel> = workspace
@@ -122,9 +135,26 @@ impl Model {
             })
             .collect();
         controls.sort_by(|x, y| (&x.framework, &x.id).cmp(&(&y.framework, &y.id)));
+        let period = &a.config.period;
+        Model {
+            format: FORMAT,
+            period: period.name.clone(),
+            start: period.start.to_string(),
+            end: period.end.to_string(),
+            policies,
+            controls,
+            evidence: Vec::new(),
+        }
+    }
+
+    /// The model's evidence items (for `model-evidence.json`), sorted by
+    /// path.
+    pub(super) fn evidence_of(a: &Assessment<'_>, site: &Site<'_>) -> Vec<EvidenceModel> {
+        let workspace = a.workspace;
+        let catalog = &workspace.catalog;
         let mut evidence: Vec<EvidenceModel> = workspace
             .evidence
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(i, e)| EvidenceModel {
                 path: e.path.clone(),
@@ -138,21 +168,11 @@ impl Model {
                 page: site.evidence_path(i),
             })
             .collect();
-        evidence.sort_by(|x, y| x.path.cmp(&y.path));
-        let period = &a.config.period;
-        Model {
-            format: FORMAT,
-            period: period.name.clone(),
-            start: period.start.to_string(),
-            end: period.end.to_string(),
-            policies,
-            controls,
-            evidence,
-        }
+        evidence.par_sort_by(|x, y| x.path.cmp(&y.path));
+        evidence
     }
 
-    /// The JSON written as `model.json`: compact, the long list of
-    /// evidence serialised in parallel pieces.
+    /// The JSON written as `model.json`: everything but the evidence items.
     pub fn to_json(&self) -> Vec<u8> {
         #[derive(Serialize)]
         struct Head<'a> {
@@ -162,6 +182,7 @@ impl Model {
             end: &'a str,
             policies: &'a [PolicyModel],
             controls: &'a [ControlModel],
+            evidence_file: &'a str,
         }
         let head = Head {
             format: self.format,
@@ -170,37 +191,99 @@ impl Model {
             end: &self.end,
             policies: &self.policies,
             controls: &self.controls,
+            evidence_file: MODEL_EVIDENCE,
         };
-        let mut json = serde_json::to_string(&head).expect("a model serializes");
-        json.pop(); // the closing brace
-        json.push_str(",\"evidence\":");
-        json.push_str(&super::json_array(&self.evidence));
+        let mut json = serde_json::to_vec(&head).expect("a model serializes");
+        json.push(b'\n');
+        json
+    }
+
+    /// The JSON written as `model-evidence.json`: the evidence items,
+    /// serialised in parallel pieces.
+    pub fn evidence_json(evidence: &[EvidenceModel]) -> Vec<u8> {
+        let mut json = String::with_capacity(evidence.len() * 300 + 64);
+        json.push_str(&format!("{{\"format\":{FORMAT},\"evidence\":"));
+        json.push_str(&super::json_array(evidence));
         json.push_str("}\n");
         json.into_bytes()
     }
 
-    /// The model in `period_dir`, with the sha256 of its file; `None` when
-    /// the folder has none (a period built before models were written) or
-    /// one of another format.
+    /// The model in `period_dir`, with a sha256 that stands for the files
+    /// it was read from; `None` when the folder has none (a period built
+    /// before models were written) or one of another format.
     pub fn read(period_dir: &Path) -> anyhow::Result<Option<(Model, String)>> {
-        let path = period_dir.join(MODEL);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        let Some(bytes) = read_if_there(&period_dir.join(MODEL))? else {
+            return Ok(None);
         };
+        let path = period_dir.join(MODEL);
         #[derive(Deserialize)]
         struct Format {
             format: u32,
         }
         let format: Format = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not a period model", path.display()))?;
-        if format.format != FORMAT {
-            return Ok(None);
+        match format.format {
+            1 => {
+                let model = serde_json::from_slice(&bytes)
+                    .with_context(|| format!("{} is not a period model", path.display()))?;
+                Ok(Some((model, hex::encode(Sha256::digest(&bytes)))))
+            }
+            2 => {
+                #[derive(Deserialize)]
+                struct Head {
+                    format: u32,
+                    period: String,
+                    start: String,
+                    end: String,
+                    policies: Vec<PolicyModel>,
+                    controls: Vec<ControlModel>,
+                }
+                #[derive(Deserialize)]
+                struct Evidence {
+                    evidence: Vec<EvidenceModel>,
+                }
+                let head: Head = serde_json::from_slice(&bytes)
+                    .with_context(|| format!("{} is not a period model", path.display()))?;
+                let evidence_path = period_dir.join(MODEL_EVIDENCE);
+                let Some(evidence_bytes) = read_if_there(&evidence_path)? else {
+                    anyhow::bail!(
+                        "{} is missing beside {}",
+                        evidence_path.display(),
+                        path.display()
+                    );
+                };
+                let evidence: Evidence =
+                    serde_json::from_slice(&evidence_bytes).with_context(|| {
+                        format!(
+                            "{} is not a period model's evidence",
+                            evidence_path.display()
+                        )
+                    })?;
+                let mut both = Sha256::new();
+                both.update(Sha256::digest(&bytes));
+                both.update(Sha256::digest(&evidence_bytes));
+                let model = Model {
+                    format: head.format,
+                    period: head.period,
+                    start: head.start,
+                    end: head.end,
+                    policies: head.policies,
+                    controls: head.controls,
+                    evidence: evidence.evidence,
+                };
+                Ok(Some((model, hex::encode(both.finalize()))))
+            }
+            _ => Ok(None),
         }
-        let model = serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a period model", path.display()))?;
-        Ok(Some((model, hex::encode(Sha256::digest(&bytes)))))
+    }
+}
+
+/// The bytes of `path`, or `None` when there is no such file.
+fn read_if_there(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
 }
 
@@ -209,7 +292,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_json_reads_back_as_the_same_model() {
+    fn the_files_read_back_as_the_same_model_and_format_1_still_reads() {
         let evidence = |i: usize| EvidenceModel {
             path: format!("evidence/\"scan\" {i}.json"),
             kind: "sarif".into(),
@@ -243,10 +326,28 @@ mod tests {
                 controls: vec![],
                 evidence: (0..n).map(evidence).collect(),
             };
-            let json = model.to_json();
-            assert_eq!(json.last(), Some(&b'\n'));
-            let read: Model = serde_json::from_slice(&json).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join(MODEL), model.to_json()).unwrap();
+            std::fs::write(
+                dir.path().join(MODEL_EVIDENCE),
+                Model::evidence_json(&model.evidence),
+            )
+            .unwrap();
+            let (read, _) = Model::read(dir.path()).unwrap().unwrap();
             assert_eq!(read, model);
+            // Format 1: everything in model.json.
+            let one = Model {
+                format: 1,
+                ..model.clone()
+            };
+            std::fs::remove_file(dir.path().join(MODEL_EVIDENCE)).unwrap();
+            std::fs::write(
+                dir.path().join(MODEL),
+                serde_json::to_vec_pretty(&one).unwrap(),
+            )
+            .unwrap();
+            let (read, _) = Model::read(dir.path()).unwrap().unwrap();
+            assert_eq!(read, one);
         }
     }
 }
