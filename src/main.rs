@@ -195,6 +195,7 @@ enum FormatArg {
 }
 
 fn main() -> ExitCode {
+    auditbook::limit_malloc_arenas();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
