@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use support::Sandbox;
+use support::{Run, Sandbox};
 
 /// Every file of the published site (the page cache aside), by path.
 fn published(sandbox: &Sandbox) -> BTreeMap<String, Vec<u8>> {
@@ -141,6 +141,36 @@ fn a_rebuild_after_one_policy_changes_equals_a_cold_build() {
     );
     build(&fresh, &["--no-cache"]);
     assert_same_site(&sandbox, &fresh, "one policy changed");
+}
+
+#[test]
+fn a_rebuild_at_another_time_renders_the_dashboard_alone() {
+    let sandbox = Sandbox::fixture("valid");
+    let cold = build(&sandbox, &[]);
+    // The same workspace a minute later: only the dashboard shows when the
+    // portal was built (every reused file is rendered again and compared,
+    // AUDITBOOK_VERIFY_REUSE in tests/support).
+    let run = Run::from(
+        support::auditbook()
+            .env("SOURCE_DATE_EPOCH", "1795000060")
+            .arg("-C")
+            .arg(sandbox.path())
+            .args(["-v", "build"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("       1  files rendered or copied"),
+        "{}",
+        run.stderr
+    );
+    let dashboard = std::fs::read_to_string(sandbox.path().join("site/2026/index.html")).unwrap();
+    assert!(dashboard.contains("Built 2026-11-18T"), "{dashboard}");
+    let control =
+        std::fs::read_to_string(sandbox.path().join("site/2026/controls/soc2/CC7.1.html")).unwrap();
+    assert!(!control.contains("Built "));
+    assert!(cold.rendered > 1);
 }
 
 /// Each change, made to a workspace rebuilt after every step, gives what a

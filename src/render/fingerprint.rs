@@ -31,7 +31,7 @@ use crate::catalog::ControlKey;
 use crate::workspace::{Evidence, Policy};
 
 /// Bump when the meaning of a fingerprint changes.
-const VERSION: &str = "auditbook page fingerprints 1";
+const VERSION: &str = "auditbook page fingerprints 2";
 
 /// A digest of typed, unambiguous inputs, gathered in a buffer and
 /// hashed at once.
@@ -115,6 +115,8 @@ pub struct Fingerprints {
     /// The previous period's folder and model, for the pages that compare
     /// with it.
     previous: Digest16,
+    /// When the build ran and the workspace commit (see `new`).
+    build: Digest16,
 }
 
 impl Fingerprints {
@@ -135,7 +137,17 @@ impl Fingerprints {
             previous: before,
             audience,
         } = options;
-        site.debug(&(built_at, draft, notice, audience));
+        site.debug(&(draft, notice, audience));
+        // When the build ran and from which commit: only the dashboard
+        // shows them, so that a rebuild (whose time always differs) or a
+        // new commit does not make every page new. A workspace's own
+        // templates may show them anywhere: then every page digests them.
+        let mut build = Hasher::new("build");
+        build.debug(&(built_at, &workspace.commit));
+        let build = build.finish();
+        if !templates.overridden.is_empty() {
+            site.digest(&build);
+        }
         let mut previous = Hasher::new("previous period");
         if let Some(before) = before {
             // The model file's sha256 stands for the model read from it.
@@ -153,7 +165,6 @@ impl Fingerprints {
         site.digest(&a.config.source_digest);
         site.debug(&workspace.catalog.frameworks());
         site.debug(workspace.catalog.crosswalk());
-        site.debug(&workspace.commit);
         site.debug(&a.by_framework.iter().map(|(f, _)| f).collect::<Vec<_>>());
         let site = site.finish();
 
@@ -228,6 +239,7 @@ impl Fingerprints {
             schedules,
             world,
             previous,
+            build,
         }
     }
 
@@ -248,6 +260,7 @@ impl Fingerprints {
         let mut h = self.page("dashboard", path);
         h.digest(&self.world);
         h.digest(&self.previous);
+        h.digest(&self.build);
         h.finish()
     }
 
