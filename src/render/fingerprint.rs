@@ -274,9 +274,7 @@ impl Fingerprints {
 
     /// `model-evidence.json`: the evidence items.
     pub fn model_evidence(&self, path: &str) -> Digest16 {
-        let mut h = self.page("model evidence", path);
-        h.digests(&self.evidence);
-        h.finish()
+        self.of_every_evidence_item("model evidence", path)
     }
 
     /// The changes page: this period's model against the previous one.
@@ -301,7 +299,12 @@ impl Fingerprints {
     }
 
     pub fn evidence_list(&self, path: &str) -> Digest16 {
-        let mut h = self.page("evidence list", path);
+        self.of_every_evidence_item("evidence list", path)
+    }
+
+    /// A file made of every evidence item and nothing else.
+    fn of_every_evidence_item(&self, kind: &str, path: &str) -> Digest16 {
+        let mut h = self.page(kind, path);
         h.digests(&self.evidence);
         h.finish()
     }
@@ -313,23 +316,16 @@ impl Fingerprints {
         h.finish()
     }
 
-    /// The search index's part of the policies in one shard.
-    pub fn search_policies(&self, path: &str, a: &Assessment<'_>, shard: usize) -> Digest16 {
+    /// The search index's part of the policies at `indices`.
+    pub fn search_policies(&self, path: &str, indices: &[usize]) -> Digest16 {
         let mut h = self.page("search policies", path);
-        let policies = &a.workspace.policies;
-        h.digests(
-            (0..policies.len())
-                .filter(|&i| super::views::policy_shard(&policies[i].id) == shard)
-                .map(|i| &self.policies[i]),
-        );
+        h.digests(indices.iter().map(|&i| &self.policies[i]));
         h.finish()
     }
 
     /// The search index of evidence.
     pub fn search_evidence(&self, path: &str) -> Digest16 {
-        let mut h = self.page("search evidence", path);
-        h.digests(&self.evidence);
-        h.finish()
+        self.of_every_evidence_item("search evidence", path)
     }
 
     pub fn control(&self, path: &str, index: usize) -> Digest16 {

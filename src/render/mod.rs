@@ -260,6 +260,7 @@ pub fn render(
     type Job<'j> = Box<dyn Fn() -> anyhow::Result<(String, Record)> + Send + Sync + 'j>;
     let (file, page, site, fingerprints) = (&file, &page, &site, &fingerprints);
     let changes = &changes;
+    let shards = views::policy_shards(&assessment.workspace.policies);
     let mut jobs: Vec<Job> = Vec::with_capacity(templates.assets.len() + 32);
     for (name, source) in &templates.assets {
         let path = format!("assets/{name}");
@@ -274,12 +275,12 @@ pub fn render(
             Ok(site.search_controls_js().into_bytes())
         })
     }));
-    for shard in 0..views::POLICY_SHARDS {
+    for (shard, indices) in shards.iter().enumerate() {
         let path = format!("assets/search-policies-{shard:02}.js");
         jobs.push(Box::new(move || {
-            let fingerprint = fingerprints.search_policies(&path, assessment, shard);
+            let fingerprint = fingerprints.search_policies(&path, indices);
             file(&path, fingerprint, &|| {
-                Ok(site.search_policies_js(shard).into_bytes())
+                Ok(site.search_policies_js(shard, indices).into_bytes())
             })
         }));
     }

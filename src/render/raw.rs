@@ -1,7 +1,7 @@
 //! The copy of each evidence file the portal links under `raw/`: text
-//! redacted (see `Redactor::redact_block`), binary files unchanged. A copy depends only on
-//! the file's content (its sha256) and the redactor, so it is reused
-//! whenever those are unchanged, wherever the file moved.
+//! redacted (see `Redactor::redact_block`), binary files unchanged. A copy
+//! depends only on the file's content (its sha256) and the redactor, so it
+//! is reused whenever those are unchanged, wherever the file moved.
 
 use std::fs::File;
 use std::io::Read;

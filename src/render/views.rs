@@ -961,14 +961,13 @@ impl<'a> Site<'a> {
         index_js("controls", &entries)
     }
 
-    /// The search index's part of the policies in `shard` (see
-    /// [`policy_shard`]).
-    pub fn search_policies_js(&self, shard: usize) -> String {
+    /// The search index's part `shard` (see [`policy_shards`]), which
+    /// holds the policies at `indices`.
+    pub fn search_policies_js(&self, shard: usize, indices: &[usize]) -> String {
         let policies = &self.a.workspace.policies;
-        let entries: Vec<[String; 4]> = (0..policies.len())
-            .into_par_iter()
-            .filter(|&i| policy_shard(&policies[i].id) == shard)
-            .map(|i| {
+        let entries: Vec<[String; 4]> = indices
+            .par_iter()
+            .map(|&i| {
                 let p = &policies[i];
                 [
                     "policy".into(),
@@ -1017,11 +1016,17 @@ impl<'a> Site<'a> {
 /// every part: keep the two in step.
 pub const POLICY_SHARDS: usize = 16;
 
-/// The part of the search index that holds the policy `id`: stable
+/// For each part of the search index, the indices of the policies it
+/// holds, in order. A policy's part comes from a hash of its id: stable
 /// whatever other policies come and go.
-pub fn policy_shard(id: &str) -> usize {
+pub fn policy_shards(policies: &[crate::workspace::Policy]) -> [Vec<usize>; POLICY_SHARDS] {
     use sha2::{Digest as _, Sha256};
-    usize::from(Sha256::digest(id.as_bytes())[0]) % POLICY_SHARDS
+    let mut shards: [Vec<usize>; POLICY_SHARDS] = Default::default();
+    for (i, policy) in policies.iter().enumerate() {
+        let shard = usize::from(Sha256::digest(policy.id.as_bytes())[0]) % POLICY_SHARDS;
+        shards[shard].push(i);
+    }
+    shards
 }
 
 /// One part of the search index, as a script:
