@@ -17,8 +17,9 @@ command -v zip >/dev/null || need+=(zip)
 command -v unzip >/dev/null || need+=(unzip)
 if ((${#need[@]})); then apt-get install -y -qq "${need[@]}"; fi
 cargo build --release -q
-OUT="$(mktemp -d "${TMPDIR:-/tmp}/auditbook-bench-bundle.XXXXXX")"
-trap 'rm -rf "$OUT"' EXIT
+. benches/fresh_fs.sh
+fresh_out
+trap drop_out EXIT
 T='wall %e s, user %U s, sys %S s, peak RSS %M KB'
 export SOURCE_DATE_EPOCH=1795000000
 

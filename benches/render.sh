@@ -3,7 +3,8 @@
 # (no site, no caches), a rebuild with nothing changed, and a rebuild after
 # one policy changed, each RUNS times (best of them reported); then Hugo
 # rendering the same pages (benches/hugo/make_site.py). Needs Debian's hugo
-# and time (installed when missing). See benches/README.md.
+# and time (installed when missing). Outputs go to a fresh filesystem when
+# run as root (benches/fresh_fs.sh). See benches/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEED="${SEED:-42}"
@@ -14,10 +15,11 @@ command -v hugo >/dev/null || apt-get install -y -qq hugo
 [ -x /usr/bin/time ] || apt-get install -y -qq time
 cargo build --release -q
 BIN=target/release/auditbook
-OUT="$(mktemp -d)"
+. benches/fresh_fs.sh
+fresh_out
 POLICY=$(find "$WS/policies" -name '*.md' | sort | sed -n 1p)
 cp "$POLICY" "$OUT/policy.bak"
-trap 'cp "$OUT/policy.bak" "$POLICY"; rm -rf "$OUT"' EXIT
+trap 'cp "$OUT/policy.bak" "$POLICY"; drop_out' EXIT
 export SOURCE_DATE_EPOCH=1795000000
 
 # run LABEL: one build into $OUT/site under GNU time; prints wall time, peak

@@ -29,22 +29,6 @@ pub mod workspace;
 
 use chrono::{DateTime, Utc};
 
-/// Caps glibc's malloc at two arenas, unless `MALLOC_ARENA_MAX` says
-/// otherwise. By default each thread that allocates gets an arena of its
-/// own, and memory freed in one is not reused by another: on a large
-/// workspace that fragmentation alone was 8% of a build's peak memory.
-/// Call it first thing, before other threads start.
-pub fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only sets a parameter of the allocator; it is
-        // called before any other thread exists.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
-        }
-    }
-}
-
 /// The time a run stamps on what it produces: `SOURCE_DATE_EPOCH` when set
 /// (reproducible builds), else now.
 pub fn build_time() -> DateTime<Utc> {

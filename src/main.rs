@@ -10,6 +10,12 @@ use auditbook::bundle::verify::Limits;
 use auditbook::cmd::{self, build, bundle, check, collect, init, keygen, serve, verify, Global};
 use auditbook::site::BuildOptions;
 
+// mimalloc: about 15% less CPU than glibc's malloc on a large build, where
+// tens of thousands of pages allocate and free short-lived strings on every
+// thread (measured in benches/render.sh).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Turn a git repository of security policies and evidence into a
 /// versioned audit portal, linked to SOC 2 and ISO/IEC 27001:2022 controls,
 /// and signed evidence bundles for auditors and prospects that anyone can
@@ -195,7 +201,6 @@ enum FormatArg {
 }
 
 fn main() -> ExitCode {
-    auditbook::limit_malloc_arenas();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

@@ -212,7 +212,7 @@ impl Redactor {
         let body = line.strip_suffix(b"\n").unwrap_or(line);
         let body = body.strip_suffix(b"\r").unwrap_or(body);
         let ending = line.get(body.len()..).unwrap_or_default();
-        let text = String::from_utf8_lossy(body);
+        let text = crate::evidence::common::lossy_utf8(body);
         let (redacted, n) = self.redact_line(&text);
         match redacted {
             Cow::Borrowed(same) if same.len() == text.len() && same == text.as_ref() => {

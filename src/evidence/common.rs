@@ -83,6 +83,17 @@ where
     Ok(value)
 }
 
+/// `bytes` as text, invalid UTF-8 replaced as [`String::from_utf8_lossy`]
+/// replaces it. Valid text (nearly all of it) is checked by the standard
+/// library's faster validator and borrowed; the lossy scan runs only when
+/// that fails.
+pub fn lossy_utf8(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// The first `max` characters of `text`, with an ellipsis when cut.
 pub fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {

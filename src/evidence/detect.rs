@@ -20,7 +20,7 @@ pub fn detect(path: &Path, head: &[u8], front_matter: Option<&str>) -> Kind {
     if head.contains(&0) {
         return Kind::Generic;
     }
-    let text = String::from_utf8_lossy(head);
+    let text = super::common::lossy_utf8(head);
     let text = text.trim_start_matches('\u{feff}').trim_start();
     if is_empty_json_report(text) && file_name_has(path, "gitleaks") {
         // `[]` (and `null` from gitleaks 7) is all an empty gitleaks report

@@ -16,7 +16,7 @@ mod access_review;
 mod acknowledgement;
 mod ci_log;
 mod commit_signing;
-mod common;
+pub(crate) mod common;
 mod details;
 mod detect;
 mod drill;

@@ -191,7 +191,7 @@ fn describe_bytes(head: &[u8], note: Note) -> RawCopy {
 /// `head`.
 fn preview_of(head: &[u8]) -> (String, bool) {
     let truncated = head.len() > PREVIEW_BYTES;
-    let text = String::from_utf8_lossy(&head[..head.len().min(PREVIEW_BYTES)]);
+    let text = crate::evidence::common::lossy_utf8(&head[..head.len().min(PREVIEW_BYTES)]);
     if text.contains('\r') {
         return lines_of(&text, truncated);
     }
