@@ -41,20 +41,28 @@ pub struct Entry {
     pub data: Vec<u8>,
 }
 
+/// Bytes of a large entry deflated first, to tell whether the rest is
+/// worth deflating.
+const SAMPLE: usize = 16 * 1024;
+
 /// Deflates `bytes` (stored instead when deflate would not make them
-/// smaller).
+/// smaller). An entry of four samples or more whose first [`SAMPLE`] bytes
+/// deflate by less than 1/64 is stored without deflating the rest: images,
+/// archives and other compressed evidence would cost the whole deflate to
+/// gain nothing. The choice depends only on the bytes, so it is the same
+/// on every run.
 pub fn deflate(name: String, bytes: &[u8], level: u32) -> io::Result<Entry> {
     let crc32 = crc32fast::hash(bytes);
-    let mut encoder = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(bytes.len() / 2 + 64),
-        flate2::Compression::new(level),
-    );
-    encoder.write_all(bytes)?;
-    let deflated = encoder.finish()?;
-    let (method, data) = if deflated.len() < bytes.len() {
-        (DEFLATE, deflated)
+    let incompressible = bytes.len() >= 4 * SAMPLE
+        && deflate_raw(&bytes[..SAMPLE], level)?.len() > SAMPLE - SAMPLE / 64;
+    let deflated = if incompressible {
+        None
     } else {
-        (STORED, bytes.to_vec())
+        Some(deflate_raw(bytes, level)?).filter(|d| d.len() < bytes.len())
+    };
+    let (method, data) = match deflated {
+        Some(deflated) => (DEFLATE, deflated),
+        None => (STORED, bytes.to_vec()),
     };
     Ok(Entry {
         meta: Meta {
@@ -64,6 +72,41 @@ pub fn deflate(name: String, bytes: &[u8], level: u32) -> io::Result<Entry> {
             size: bytes.len() as u64,
         },
         data,
+    })
+}
+
+/// Raw deflate of `bytes`. Each thread keeps one compressor per level and
+/// resets it between entries: a bundle holds some 100,000 entries of a
+/// few kilobytes, and a new compressor's tables cost more than the
+/// deflate of such an entry. A reset stream writes the same bytes as a
+/// new one.
+fn deflate_raw(bytes: &[u8], level: u32) -> io::Result<Vec<u8>> {
+    use flate2::{Compress, Compression, FlushCompress, Status};
+    thread_local! {
+        static COMPRESSORS: std::cell::RefCell<Vec<(u32, Compress)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    COMPRESSORS.with_borrow_mut(|compressors| {
+        let at = match compressors.iter().position(|(l, _)| *l == level) {
+            Some(at) => at,
+            None => {
+                compressors.push((level, Compress::new(Compression::new(level), false)));
+                compressors.len() - 1
+            }
+        };
+        let compress = &mut compressors[at].1;
+        compress.reset();
+        let mut out = Vec::with_capacity(bytes.len() / 2 + 64);
+        loop {
+            let read = compress.total_in() as usize;
+            let status = compress
+                .compress_vec(&bytes[read..], &mut out, FlushCompress::Finish)
+                .map_err(io::Error::other)?;
+            match status {
+                Status::StreamEnd => return Ok(out),
+                Status::Ok | Status::BufError => out.reserve(out.capacity().max(64)),
+            }
+        }
     })
 }
 
@@ -296,6 +339,73 @@ mod tests {
             hex::encode(sha),
             hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&text))
         );
+    }
+
+    #[test]
+    fn a_large_entry_that_starts_incompressible_is_stored_whole() {
+        use rand::{RngCore, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        // A PNG-like file: noise throughout.
+        let mut image = vec![0u8; 4 * SAMPLE];
+        rng.fill_bytes(&mut image);
+        let entry = deflate("image.png".into(), &image, 1).unwrap();
+        assert_eq!((entry.meta.method, &entry.data), (STORED, &image));
+        // Noise first, then text: stored too, by design (the sample decides).
+        let mut mixed = image[..SAMPLE].to_vec();
+        mixed.extend(b"the same line again\n".repeat(3 * SAMPLE / 20 + 1));
+        let entry = deflate("mixed.bin".into(), &mixed, 1).unwrap();
+        assert_eq!(entry.meta.method, STORED);
+        // Text first, then noise: deflated, as it shrinks.
+        let mut text_first = b"the same line again\n".repeat(SAMPLE / 20 + 1);
+        text_first.extend_from_slice(&image[..3 * SAMPLE]);
+        let entry = deflate("text-first.bin".into(), &text_first, 1).unwrap();
+        assert_eq!(entry.meta.method, DEFLATE);
+        assert!(entry.data.len() < text_first.len());
+        // Below four samples, deflate is always tried: short noise is
+        // stored only because it did not shrink.
+        let short = &image[..4 * SAMPLE - 1];
+        let entry = deflate("short.bin".into(), short, 1).unwrap();
+        assert_eq!((entry.meta.method, entry.data.as_slice()), (STORED, short));
+    }
+
+    /// Entries are deflated in whatever order the threads take them, so a
+    /// compressor reused across entries must write exactly what a new one
+    /// writes, whatever it deflated before.
+    #[test]
+    fn a_reused_compressor_writes_what_a_new_one_writes() {
+        use rand::{Rng, RngCore, SeedableRng};
+        let new_one = |bytes: &[u8]| {
+            let mut compress = flate2::Compress::new(flate2::Compression::new(1), false);
+            let mut out = Vec::with_capacity(bytes.len() / 2 + 64);
+            while compress
+                .compress_vec(
+                    &bytes[compress.total_in() as usize..],
+                    &mut out,
+                    flate2::FlushCompress::Finish,
+                )
+                .unwrap()
+                != flate2::Status::StreamEnd
+            {
+                out.reserve(out.capacity().max(64));
+            }
+            out
+        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for i in 0..200 {
+            let mut bytes = vec![0u8; rng.gen_range(0..150_000)];
+            rng.fill_bytes(&mut bytes);
+            if i % 3 != 0 {
+                // Text-like: compressible.
+                for b in bytes.iter_mut() {
+                    *b = b"abcdefgh \n"[(*b % 10) as usize];
+                }
+            }
+            assert_eq!(
+                deflate_raw(&bytes, 1).unwrap(),
+                new_one(&bytes),
+                "entry {i}"
+            );
+        }
     }
 
     /// Past 65,534 entries the end record needs zip64; python3's zipfile
