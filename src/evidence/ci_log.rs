@@ -83,9 +83,9 @@ pub fn read_line(reader: &mut dyn BufRead, line: &mut Vec<u8>, cap: usize) -> io
                 }
             }
         }
-        // `read_until` on a slice finds the newline with std's memchr.
-        let mut window = available.get(..room).unwrap_or(available);
-        let used = window.read_until(b'\n', line)?;
+        let window = available.get(..room).unwrap_or(available);
+        let used = memchr::memchr(b'\n', window).map_or(window.len(), |i| i + 1);
+        line.extend_from_slice(&window[..used]);
         reader.consume(used);
         if line.last() == Some(&b'\n') {
             return Ok(true);

@@ -90,6 +90,13 @@ pub struct Manifest {
     pub files: Vec<ManifestEntry>,
 }
 
+/// Items per task in the per-item loops. Left to itself, rayon stops
+/// splitting a range after a few steals and runs the rest on one thread:
+/// on a bundle that left one core idle for the last 2.5 s. Tasks this
+/// small end within milliseconds of each other, and cost nothing to
+/// schedule beside a page.
+const ITEMS_PER_TASK: usize = 32;
+
 pub const MANIFEST: &str = "manifest.json";
 /// The search index comes in parts, each a script (see `views::index_js`):
 /// controls in `assets/search-index.js`, policies spread over
@@ -352,6 +359,7 @@ pub fn render(
     let controls = || -> anyhow::Result<Vec<(String, Record)>> {
         (0..assessment.controls.len())
             .into_par_iter()
+            .with_max_len(ITEMS_PER_TASK)
             .map(|i| {
                 let path = site.control_path(i);
                 page(
@@ -366,6 +374,7 @@ pub fn render(
     let policies = || -> anyhow::Result<Vec<(String, Record)>> {
         (0..assessment.workspace.policies.len())
             .into_par_iter()
+            .with_max_len(ITEMS_PER_TASK)
             .map(|i| {
                 let path = site.policy_path(i);
                 page(
@@ -378,9 +387,14 @@ pub fn render(
             .collect()
     };
     let evidence = || -> anyhow::Result<Vec<[(String, Record); 2]>> {
-        (0..assessment.workspace.evidence.len())
+        // Largest files first: a 150 MB log copied last would keep one
+        // thread busy while the others have nothing left to do.
+        let mut by_size: Vec<usize> = (0..assessment.workspace.evidence.len()).collect();
+        by_size.sort_by_key(|&i| std::cmp::Reverse(assessment.workspace.evidence[i].size));
+        let mut done = by_size
             .into_par_iter()
-            .map(|i| -> anyhow::Result<[(String, Record); 2]> {
+            .with_max_len(ITEMS_PER_TASK)
+            .map(|i| -> anyhow::Result<(usize, [(String, Record); 2])> {
                 let item = &assessment.workspace.evidence[i];
                 let source = assessment.workspace.root.join(&item.path);
                 let raw = site.raw_path(i);
@@ -410,9 +424,12 @@ pub fn render(
                         None => site.evidence(i, &raw::describe(&output.root().join(&raw), note)?),
                     },
                 )?;
-                Ok([page, (raw, raw_record)])
+                Ok((i, [page, (raw, raw_record)]))
             })
-            .collect()
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        // Back in the order of their paths, which the records keep.
+        done.sort_unstable_by_key(|(i, _)| *i);
+        Ok(done.into_iter().map(|(_, pair)| pair).collect())
     };
     let (singletons, (controls, (policies, evidence))) = rayon::join(singletons, || {
         rayon::join(controls, || rayon::join(policies, evidence))

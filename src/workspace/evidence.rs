@@ -280,9 +280,16 @@ pub fn load_all(
 
     let progress = progress_bar(options, files.len());
     let now = std::time::SystemTime::now();
-    let facts: Vec<(std::io::Result<(Facts, LazyDetails)>, Cached)> = files
-        .par_iter()
-        .map(|(relative, listed)| {
+    // Largest files first, in small tasks: the giant logs are read early,
+    // and no thread is left alone with a long run of files at the end.
+    let mut by_size: Vec<usize> = (0..files.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(files[i].1.key.map_or(0, |key| key.size)));
+    type Read = (std::io::Result<(Facts, LazyDetails)>, Cached);
+    let mut facts: Vec<(usize, Read)> = by_size
+        .into_par_iter()
+        .with_max_len(32)
+        .map(|i| {
+            let (relative, listed) = &files[i];
             let (mut facts, cached) = read_facts(&cache, relative, listed, now);
             if !options.details {
                 // Only the portal shows details; dropping them here keeps
@@ -294,9 +301,12 @@ pub fn load_all(
             }
             let facts = (facts, cached);
             progress.inc(1);
-            facts
+            (i, facts)
         })
         .collect();
+    // Back in path order, which the evidence list keeps.
+    facts.sort_unstable_by_key(|(i, _)| *i);
+    let facts: Vec<Read> = facts.into_iter().map(|(_, facts)| facts).collect();
     progress.finish_and_clear();
     let sidecar_reads: BTreeMap<&str, SidecarRead> = sidecars
         .par_iter()
