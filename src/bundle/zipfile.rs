@@ -81,7 +81,7 @@ pub fn deflate(name: String, bytes: &[u8], level: u32) -> io::Result<Entry> {
 /// deflate of such an entry. A reset stream writes the same bytes as a
 /// new one.
 fn deflate_raw(bytes: &[u8], level: u32) -> io::Result<Vec<u8>> {
-    use flate2::{Compress, Compression, FlushCompress, Status};
+    use flate2::{Compress, Compression};
     thread_local! {
         static COMPRESSORS: std::cell::RefCell<Vec<(u32, Compress)>> =
             const { std::cell::RefCell::new(Vec::new()) };
@@ -96,18 +96,24 @@ fn deflate_raw(bytes: &[u8], level: u32) -> io::Result<Vec<u8>> {
         };
         let compress = &mut compressors[at].1;
         compress.reset();
-        let mut out = Vec::with_capacity(bytes.len() / 2 + 64);
-        loop {
-            let read = compress.total_in() as usize;
-            let status = compress
-                .compress_vec(&bytes[read..], &mut out, FlushCompress::Finish)
-                .map_err(io::Error::other)?;
-            match status {
-                Status::StreamEnd => return Ok(out),
-                Status::Ok | Status::BufError => out.reserve(out.capacity().max(64)),
-            }
-        }
+        deflate_with(compress, bytes)
     })
+}
+
+/// Raw deflate of `bytes` by `compress`, a new or just reset stream.
+fn deflate_with(compress: &mut flate2::Compress, bytes: &[u8]) -> io::Result<Vec<u8>> {
+    use flate2::{FlushCompress, Status};
+    let mut out = Vec::with_capacity(bytes.len() / 2 + 64);
+    loop {
+        let read = compress.total_in() as usize;
+        let status = compress
+            .compress_vec(&bytes[read..], &mut out, FlushCompress::Finish)
+            .map_err(io::Error::other)?;
+        match status {
+            Status::StreamEnd => return Ok(out),
+            Status::Ok | Status::BufError => out.reserve(out.capacity().max(64)),
+        }
+    }
 }
 
 /// [`deflate`], with the SHA-256 of the bytes.
@@ -376,19 +382,7 @@ mod tests {
         use rand::{Rng, RngCore, SeedableRng};
         let new_one = |bytes: &[u8]| {
             let mut compress = flate2::Compress::new(flate2::Compression::new(1), false);
-            let mut out = Vec::with_capacity(bytes.len() / 2 + 64);
-            while compress
-                .compress_vec(
-                    &bytes[compress.total_in() as usize..],
-                    &mut out,
-                    flate2::FlushCompress::Finish,
-                )
-                .unwrap()
-                != flate2::Status::StreamEnd
-            {
-                out.reserve(out.capacity().max(64));
-            }
-            out
+            deflate_with(&mut compress, bytes).unwrap()
         };
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         for i in 0..200 {

@@ -118,11 +118,7 @@ impl Log {
         self.lines = self.lines.saturating_add(1);
         let bytes = raw.strip_suffix(b"\n").unwrap_or(raw);
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-        // `from_utf8` checks ASCII a word at a time; lossy only when needed.
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(bytes),
-        };
+        let text = super::common::lossy_utf8(bytes);
         let (timestamp, content) = split_timestamp(&text);
         if let Some(timestamp) = timestamp {
             self.actions = true;

@@ -90,13 +90,6 @@ pub struct Manifest {
     pub files: Vec<ManifestEntry>,
 }
 
-/// Items per task in the per-item loops. Left to itself, rayon stops
-/// splitting a range after a few steals and runs the rest on one thread:
-/// on a bundle that left one core idle for the last 2.5 s. Tasks this
-/// small end within milliseconds of each other, and cost nothing to
-/// schedule beside a page.
-const ITEMS_PER_TASK: usize = 32;
-
 pub const MANIFEST: &str = "manifest.json";
 /// The search index comes in parts, each a script (see `views::index_js`):
 /// controls in `assets/search-index.js`, policies spread over
@@ -359,7 +352,7 @@ pub fn render(
     let controls = || -> anyhow::Result<Vec<(String, Record)>> {
         (0..assessment.controls.len())
             .into_par_iter()
-            .with_max_len(ITEMS_PER_TASK)
+            .with_max_len(crate::ITEMS_PER_TASK)
             .map(|i| {
                 let path = site.control_path(i);
                 page(
@@ -374,7 +367,7 @@ pub fn render(
     let policies = || -> anyhow::Result<Vec<(String, Record)>> {
         (0..assessment.workspace.policies.len())
             .into_par_iter()
-            .with_max_len(ITEMS_PER_TASK)
+            .with_max_len(crate::ITEMS_PER_TASK)
             .map(|i| {
                 let path = site.policy_path(i);
                 page(
@@ -393,7 +386,7 @@ pub fn render(
         by_size.sort_by_key(|&i| std::cmp::Reverse(assessment.workspace.evidence[i].size));
         let mut done = by_size
             .into_par_iter()
-            .with_max_len(ITEMS_PER_TASK)
+            .with_max_len(crate::ITEMS_PER_TASK)
             .map(|i| -> anyhow::Result<(usize, [(String, Record); 2])> {
                 let item = &assessment.workspace.evidence[i];
                 let source = assessment.workspace.root.join(&item.path);

@@ -287,7 +287,7 @@ pub fn load_all(
     type Read = (std::io::Result<(Facts, LazyDetails)>, Cached);
     let mut facts: Vec<(usize, Read)> = by_size
         .into_par_iter()
-        .with_max_len(32)
+        .with_max_len(crate::ITEMS_PER_TASK)
         .map(|i| {
             let (relative, listed) = &files[i];
             let (mut facts, cached) = read_facts(&cache, relative, listed, now);
