@@ -36,6 +36,27 @@ use chrono::{DateTime, Utc};
 /// of each other, and cost nothing to schedule beside a page.
 pub(crate) const ITEMS_PER_TASK: usize = 32;
 
+/// `f` of every index below `count` on rayon's pool, in tasks of
+/// [`ITEMS_PER_TASK`], the largest items (by `size`) first so that no big
+/// file is left for the end; the results come back in index order. Stops
+/// at an error, as collecting a `Result` does.
+pub(crate) fn map_largest_first<T: Send, E: Send>(
+    count: usize,
+    size: impl Fn(usize) -> u64,
+    f: impl Fn(usize) -> Result<T, E> + Sync + Send,
+) -> Result<Vec<T>, E> {
+    use rayon::prelude::*;
+    let mut order: Vec<usize> = (0..count).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(size(i)));
+    let mut done: Vec<(usize, T)> = order
+        .into_par_iter()
+        .with_max_len(ITEMS_PER_TASK)
+        .map(|i| f(i).map(|value| (i, value)))
+        .collect::<Result<_, E>>()?;
+    done.sort_unstable_by_key(|(i, _)| *i);
+    Ok(done.into_iter().map(|(_, value)| value).collect())
+}
+
 /// The time a run stamps on what it produces: `SOURCE_DATE_EPOCH` when set
 /// (reproducible builds), else now.
 pub fn build_time() -> DateTime<Utc> {

@@ -382,13 +382,12 @@ pub fn render(
     let evidence = || -> anyhow::Result<Vec<[(String, Record); 2]>> {
         // Largest files first: a 150 MB log copied last would keep one
         // thread busy while the others have nothing left to do.
-        let mut by_size: Vec<usize> = (0..assessment.workspace.evidence.len()).collect();
-        by_size.sort_by_key(|&i| std::cmp::Reverse(assessment.workspace.evidence[i].size));
-        let mut done = by_size
-            .into_par_iter()
-            .with_max_len(crate::ITEMS_PER_TASK)
-            .map(|i| -> anyhow::Result<(usize, [(String, Record); 2])> {
-                let item = &assessment.workspace.evidence[i];
+        let evidence = &assessment.workspace.evidence;
+        crate::map_largest_first(
+            evidence.len(),
+            |i| evidence[i].size,
+            |i| -> anyhow::Result<[(String, Record); 2]> {
+                let item = &evidence[i];
                 let source = assessment.workspace.root.join(&item.path);
                 let raw = site.raw_path(i);
                 let raw_fingerprint = fingerprints.raw(item);
@@ -417,12 +416,9 @@ pub fn render(
                         None => site.evidence(i, &raw::describe(&output.root().join(&raw), note)?),
                     },
                 )?;
-                Ok((i, [page, (raw, raw_record)]))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        // Back in the order of their paths, which the records keep.
-        done.sort_unstable_by_key(|(i, _)| *i);
-        Ok(done.into_iter().map(|(_, pair)| pair).collect())
+                Ok([page, (raw, raw_record)])
+            },
+        )
     };
     let (singletons, (controls, (policies, evidence))) = rayon::join(singletons, || {
         rayon::join(controls, || rayon::join(policies, evidence))

@@ -280,15 +280,13 @@ pub fn load_all(
 
     let progress = progress_bar(options, files.len());
     let now = std::time::SystemTime::now();
-    // Largest files first, in small tasks: the giant logs are read early,
-    // and no thread is left alone with a long run of files at the end.
-    let mut by_size: Vec<usize> = (0..files.len()).collect();
-    by_size.sort_by_key(|&i| std::cmp::Reverse(files[i].1.key.map_or(0, |key| key.size)));
+    // The giant logs are read first, so no thread is left alone with one
+    // at the end.
     type Read = (std::io::Result<(Facts, LazyDetails)>, Cached);
-    let mut facts: Vec<(usize, Read)> = by_size
-        .into_par_iter()
-        .with_max_len(crate::ITEMS_PER_TASK)
-        .map(|i| {
+    let Ok(facts) = crate::map_largest_first(
+        files.len(),
+        |i| files[i].1.key.map_or(0, |key| key.size),
+        |i| -> Result<Read, std::convert::Infallible> {
             let (relative, listed) = &files[i];
             let (mut facts, cached) = read_facts(&cache, relative, listed, now);
             if !options.details {
@@ -299,14 +297,10 @@ pub fn load_all(
                     *details = LazyDetails::ready(Default::default());
                 }
             }
-            let facts = (facts, cached);
             progress.inc(1);
-            (i, facts)
-        })
-        .collect();
-    // Back in path order, which the evidence list keeps.
-    facts.sort_unstable_by_key(|(i, _)| *i);
-    let facts: Vec<Read> = facts.into_iter().map(|(_, facts)| facts).collect();
+            Ok((facts, cached))
+        },
+    );
     progress.finish_and_clear();
     let sidecar_reads: BTreeMap<&str, SidecarRead> = sidecars
         .par_iter()
