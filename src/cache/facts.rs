@@ -211,26 +211,7 @@ record!(FormatProblem {
 /// reader can take everything else and leave the details for later.
 impl Codec for Facts {
     fn encode(&self, out: &mut Vec<u8>) {
-        let Facts {
-            kind,
-            sha256,
-            size,
-            summary,
-            details,
-            observed_at,
-            problem,
-            front_matter,
-        } = self;
-        kind.encode(out);
-        sha256.encode(out);
-        size.encode(out);
-        summary.encode(out);
-        observed_at.encode(out);
-        problem.encode(out);
-        front_matter.encode(out);
-        let mut encoded = Vec::new();
-        details.encode(&mut encoded);
-        super::codec::put_bytes(out, &encoded);
+        encode_with_details_len(self, out);
     }
 
     fn decode(input: &mut Reader<'_>) -> Option<Self> {
@@ -238,6 +219,32 @@ impl Codec for Facts {
         facts.details = Details::decode(&mut Reader::new(details))?;
         Some(facts)
     }
+}
+
+/// Encodes `facts` as [`Codec::encode`] does; returns how many bytes at
+/// the end of `out` are the details (what [`decode_details`] takes).
+pub fn encode_with_details_len(facts: &Facts, out: &mut Vec<u8>) -> usize {
+    let Facts {
+        kind,
+        sha256,
+        size,
+        summary,
+        details,
+        observed_at,
+        problem,
+        front_matter,
+    } = facts;
+    kind.encode(out);
+    sha256.encode(out);
+    size.encode(out);
+    summary.encode(out);
+    observed_at.encode(out);
+    problem.encode(out);
+    front_matter.encode(out);
+    let mut encoded = Vec::new();
+    details.encode(&mut encoded);
+    super::codec::put_bytes(out, &encoded);
+    encoded.len()
 }
 
 /// Everything but the details (left as [`Details::None`]), and the bytes

@@ -86,7 +86,32 @@ pub enum Bytes {
 /// them need not wait in memory for the end of the load.
 struct Spill {
     file: std::io::BufWriter<std::fs::File>,
+    /// The same file, for [`SpilledTail`]s to read back.
+    reader: std::sync::Arc<std::fs::File>,
     len: u64,
+}
+
+/// The last bytes of an entry set aside by [`FileCache::store_with_tail`],
+/// to be read back from the spill file once [`FileCache::save`] has
+/// flushed it. The file stays open (though unlinked) while any of these
+/// lives.
+#[derive(Clone)]
+pub struct SpilledTail {
+    file: std::sync::Arc<std::fs::File>,
+    offset: u64,
+    len: usize,
+    check: u64,
+}
+
+impl SpilledTail {
+    /// The bytes as stored, or `None` when they cannot be read back intact
+    /// (the spill was never flushed, or the disk failed).
+    pub fn read(&self) -> Option<Vec<u8>> {
+        use std::os::unix::fs::FileExt as _;
+        let mut bytes = vec![0; self.len];
+        self.file.read_exact_at(&mut bytes, self.offset).ok()?;
+        (checksum(&bytes) == self.check).then_some(bytes)
+    }
 }
 
 impl FileCache {
@@ -165,8 +190,16 @@ impl FileCache {
 
     /// Sets a new entry's bytes aside until [`save`](Self::save).
     pub fn store(&self, bytes: Vec<u8>) -> Bytes {
+        self.store_with_tail(bytes, 0).0
+    }
+
+    /// [`store`](Self::store), and when the entry went to the spill file,
+    /// where its last `tail` bytes can be read back after
+    /// [`save`](Self::save): the caller need not keep a copy of them in
+    /// memory meanwhile.
+    pub fn store_with_tail(&self, bytes: Vec<u8>, tail: usize) -> (Bytes, Option<SpilledTail>) {
         let Some(path) = &self.path else {
-            return Bytes::New(bytes);
+            return (Bytes::New(bytes), None);
         };
         let mut spill = self.spill.lock().unwrap_or_else(|e| e.into_inner());
         if spill.is_none() {
@@ -181,28 +214,38 @@ impl FileCache {
                     .create_new(true)
                     .open(&name)
             });
-            if let Ok(file) = file {
+            let opened = file.and_then(|file| Ok((file.try_clone()?, file)));
+            if let Ok((reader, file)) = opened {
                 let _ = std::fs::remove_file(&name);
                 *spill = Some(Spill {
                     file: std::io::BufWriter::with_capacity(1 << 20, file),
+                    reader: std::sync::Arc::new(reader),
                     len: 0,
                 });
             }
         }
         let Some(open) = spill.as_mut() else {
-            return Bytes::New(bytes);
+            return (Bytes::New(bytes), None);
         };
         use std::io::Write as _;
         if open.file.write_all(&bytes).is_err() {
-            return Bytes::New(bytes);
+            return (Bytes::New(bytes), None);
         }
         let offset = open.len;
         open.len += bytes.len() as u64;
-        Bytes::Spilled {
+        let tail = tail.min(bytes.len());
+        let spilled_tail = (tail > 0).then(|| SpilledTail {
+            file: open.reader.clone(),
+            offset: open.len - tail as u64,
+            len: tail,
+            check: checksum(&bytes[bytes.len() - tail..]),
+        });
+        let stored = Bytes::Spilled {
             offset,
             len: bytes.len() as u64,
             check: checksum(&bytes),
-        }
+        };
+        (stored, spilled_tail)
     }
 
     fn entries(&self) -> usize {
@@ -345,4 +388,52 @@ fn parse(data: &[u8], identity: &str) -> Result<Slots, &'static str> {
 /// The key of `path` now.
 pub fn key_of(path: &Path) -> std::io::Result<FileKey> {
     std::fs::symlink_metadata(path).map(|m| FileKey::of(&m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spilled_tail_reads_back_once_saved_and_never_wrong() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = FileCache::open(root.path());
+        assert!(cache.is_enabled());
+        let entry: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        let (bytes, tail) = cache.store_with_tail(entry.clone(), 1200);
+        let tail = tail.expect("spilled");
+        assert!(matches!(bytes, Bytes::Spilled { len: 5000, .. }));
+        // Still in the write buffer: not readable, and not misread.
+        assert_eq!(tail.read(), None);
+        let key = key_of(&root.path().join(".")).unwrap();
+        let entries = [Entry {
+            class: Class::Facts,
+            path: "evidence/a.json".into(),
+            key,
+            bytes,
+        }];
+        assert_eq!(cache.save(&entries, true), Ok(true));
+        assert_eq!(tail.read().as_deref(), Some(&entry[3800..]));
+        // The saved cache holds the whole entry.
+        let reopened = FileCache::open(root.path());
+        let (saved, _) = reopened
+            .entry(Class::Facts, "evidence/a.json", &key)
+            .unwrap();
+        assert_eq!(saved, entry.as_slice());
+    }
+
+    #[test]
+    fn a_damaged_spilled_tail_is_not_returned() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = FileCache::open(root.path());
+        let (_, tail) = cache.store_with_tail(vec![7; 100], 40);
+        let tail = tail.unwrap();
+        let damaged = SpilledTail {
+            check: tail.check ^ 1,
+            ..tail.clone()
+        };
+        assert_eq!(cache.save(&[], true), Ok(true));
+        assert_eq!(tail.read(), Some(vec![7; 40]));
+        assert_eq!(damaged.read(), None);
+    }
 }

@@ -61,10 +61,18 @@ pub struct LazyDetails {
 
 #[derive(Clone)]
 struct Encoded {
-    cache: std::sync::Arc<Vec<u8>>,
-    range: std::ops::Range<usize>,
+    bytes: EncodedBytes,
     /// The file, read again should the entry not decode.
     path: PathBuf,
+}
+
+#[derive(Clone)]
+enum EncodedBytes {
+    /// A range of a cache (or of a buffer of their own).
+    InMemory(std::sync::Arc<Vec<u8>>, std::ops::Range<usize>),
+    /// The tail of an entry the file cache set aside on disk: a cold build
+    /// keeps 60 MB of details out of memory until their pages need them.
+    Spilled(crate::cache::files::SpilledTail),
 }
 
 impl LazyDetails {
@@ -75,16 +83,11 @@ impl LazyDetails {
         }
     }
 
-    fn encoded(
-        cache: &std::sync::Arc<Vec<u8>>,
-        range: std::ops::Range<usize>,
-        path: &Path,
-    ) -> LazyDetails {
+    fn encoded(bytes: EncodedBytes, path: &Path) -> LazyDetails {
         LazyDetails {
             value: std::sync::OnceLock::new(),
             encoded: Some(Encoded {
-                cache: cache.clone(),
-                range,
+                bytes,
                 path: path.to_path_buf(),
             }),
         }
@@ -100,7 +103,10 @@ impl LazyDetails {
         let mut bytes = Vec::new();
         crate::cache::codec::Codec::encode(details, &mut bytes);
         let range = 0..bytes.len();
-        LazyDetails::encoded(&std::sync::Arc::new(bytes), range, path)
+        LazyDetails::encoded(
+            EncodedBytes::InMemory(std::sync::Arc::new(bytes), range),
+            path,
+        )
     }
 
     /// Calls `f` with the details, decoding them for this call only when
@@ -120,7 +126,15 @@ impl Encoded {
     fn decode(&self) -> Details {
         // The entry's checksum held when it was loaded; should it still not
         // decode, the file itself says.
-        crate::cache::facts::decode_details(&self.cache[self.range.clone()])
+        let decoded = match &self.bytes {
+            EncodedBytes::InMemory(cache, range) => {
+                crate::cache::facts::decode_details(&cache[range.clone()])
+            }
+            EncodedBytes::Spilled(tail) => tail
+                .read()
+                .and_then(|bytes| crate::cache::facts::decode_details(&bytes)),
+        };
+        decoded
             .or_else(|| evidence::read(&self.path).ok().map(|f| f.details))
             .unwrap_or_default()
     }
@@ -686,22 +700,35 @@ fn read_facts(
             crate::cache::facts::decode_without_details(&mut reader).filter(|_| reader.is_empty())
         {
             let start = details.as_ptr() as usize - cache.data().as_ptr() as usize;
-            let details = LazyDetails::encoded(cache.data(), start..start + details.len(), path);
+            let details = LazyDetails::encoded(
+                EncodedBytes::InMemory(cache.data().clone(), start..start + details.len()),
+                path,
+            );
             return (Ok((facts, details)), Cached::Hit(before, range));
         }
     }
     let facts = evidence::read(path);
-    let cached = match (&facts, file_cache::key_of(path)) {
+    match (facts, file_cache::key_of(path)) {
         // Stored only when the file did not change while it was read and
         // had settled before.
-        (Ok(facts), Ok(after)) if after == before && before.settled(now) => {
+        (Ok(mut facts), Ok(after)) if after == before && before.settled(now) => {
             let mut bytes = Vec::new();
-            facts.encode(&mut bytes);
-            Cached::Stored(before, cache.store(bytes))
+            let mut details_len = crate::cache::facts::encode_with_details_len(&facts, &mut bytes);
+            if matches!(facts.details, Details::None) {
+                details_len = 0;
+            }
+            let (stored, tail) = cache.store_with_tail(bytes, details_len);
+            let details = match tail {
+                Some(tail) => {
+                    facts.details = Details::None;
+                    LazyDetails::encoded(EncodedBytes::Spilled(tail), path)
+                }
+                None => LazyDetails::encode(&std::mem::take(&mut facts.details), path),
+            };
+            (Ok((facts, details)), Cached::Stored(before, stored))
         }
-        _ => Cached::NotStored,
-    };
-    (with_details(facts), cached)
+        (facts, _) => (with_details(facts), Cached::NotStored),
+    }
 }
 
 /// A sidecar as read (or found in the cache) before its values are checked.
