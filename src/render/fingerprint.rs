@@ -420,6 +420,7 @@ fn evidence_digest(item: &Evidence, stale: bool) -> Digest16 {
         description,
         summary: _,
         details: _,
+        content_key: _,
     } = item;
     let mut h = Hasher::new("evidence");
     h.str(path);

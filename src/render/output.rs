@@ -13,7 +13,7 @@
 //! never change under it.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -270,15 +270,26 @@ impl Output {
         bytes: &[u8],
         fingerprint: Digest16,
     ) -> anyhow::Result<Record> {
+        self.write_known(relative, bytes, fingerprint, None)
+    }
+
+    /// [`write`](Self::write) of bytes whose sha256 may be `known` already.
+    pub fn write_known(
+        &self,
+        relative: &str,
+        bytes: &[u8],
+        fingerprint: Digest16,
+        sha256: Option<[u8; 32]>,
+    ) -> anyhow::Result<Record> {
         if let Some(sink) = &self.sink {
-            return self.put(sink.as_ref(), relative, bytes, fingerprint, None);
+            return self.put(sink.as_ref(), relative, bytes, fingerprint, sha256);
         }
         let path = self.target(relative)?;
         let stamp = write_new(&path, bytes)?;
         self.written.fetch_add(1, Ordering::Relaxed);
         Ok(Record {
             fingerprint,
-            sha256: Sha256::digest(bytes).into(),
+            sha256: sha256.unwrap_or_else(|| Sha256::digest(bytes).into()),
             size: bytes.len() as u64,
             stamp,
             note: 0,
@@ -297,39 +308,47 @@ impl Output {
         Ok(hex::encode(Sha256::digest(bytes)))
     }
 
-    /// Copies `source` unchanged; its sha256 is known already.
+    /// Copies the open file `input` (read from its start; `source` names
+    /// it in errors) unchanged, hashing it unless its sha256 is `known`.
     pub fn copy(
         &self,
         relative: &str,
         source: &Path,
-        sha256: &str,
-        size: u64,
+        mut input: File,
+        known: Option<[u8; 32]>,
         fingerprint: Digest16,
     ) -> anyhow::Result<Record> {
-        let mut digest = [0u8; 32];
-        hex::decode_to_slice(sha256, &mut digest)
-            .with_context(|| format!("{sha256} is not a sha256"))?;
+        let cannot_read = || format!("cannot read {}", source.display());
+        input.rewind().with_context(cannot_read)?;
         if let Some(sink) = &self.sink {
-            let bytes = std::fs::read(source)
-                .with_context(|| format!("cannot read {}", source.display()))?;
-            // Checked, not trusted: the file may have changed since it was
-            // hashed, and the manifest must describe what the sink got.
-            if <[u8; 32]>::from(Sha256::digest(&bytes)) != digest || bytes.len() as u64 != size {
-                anyhow::bail!("{} changed while it was being read", source.display());
-            }
-            return self.put(sink.as_ref(), relative, &bytes, fingerprint, Some(digest));
+            let mut bytes = Vec::new();
+            input.read_to_end(&mut bytes).with_context(cannot_read)?;
+            return self.put(sink.as_ref(), relative, &bytes, fingerprint, known);
         }
         let path = self.target(relative)?;
-        let mut input =
-            File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
-        let mut output = create_new(&path)?;
-        io::copy(&mut input, &mut output)
-            .with_context(|| format!("cannot copy {} to {}", source.display(), path.display()))?;
+        let output = create_new(&path)?;
+        let cannot_copy = || format!("cannot copy {} to {}", source.display(), path.display());
+        let (output, sha256, size) = match known {
+            Some(sha256) => {
+                let mut output = output;
+                let size = io::copy(&mut input, &mut output).with_context(cannot_copy)?;
+                (output, sha256, size)
+            }
+            None => {
+                let mut writer = HashingWriter {
+                    inner: output,
+                    hasher: Sha256::new(),
+                    size: 0,
+                };
+                io::copy(&mut input, &mut writer).with_context(cannot_copy)?;
+                (writer.inner, writer.hasher.finalize().into(), writer.size)
+            }
+        };
         let stamp = stamp_of(&output, &path)?;
         self.written.fetch_add(1, Ordering::Relaxed);
         Ok(Record {
             fingerprint,
-            sha256: digest,
+            sha256,
             size,
             stamp,
             note: 0,

@@ -3,6 +3,7 @@
 //! depends only on the file's content (its sha256) and the redactor, so it
 //! is reused whenever those are unchanged, wherever the file moved.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -12,7 +13,7 @@ use anyhow::Context;
 use super::output::Output;
 use super::views::RawCopy;
 use crate::cache::pages::Record;
-use crate::cache::Digest16;
+use crate::cache::{Digest16, FileKey};
 use crate::workspace::Evidence;
 
 /// Lines of a text file shown on its evidence page.
@@ -63,23 +64,33 @@ pub fn write(
     item: &Evidence,
     fingerprint: Digest16,
 ) -> anyhow::Result<(Record, Note, RawCopy)> {
-    let known = (item.sha256.as_str(), item.size);
+    let known = item.content_key.map(|key| (item.sha256.as_str(), key));
     write_with(output, raw, source, known, fingerprint, WHOLE)
 }
 
-/// [`write`] of a file whose sha256 and size are `known`, with text files
-/// over `whole` bytes streamed.
+/// [`write`] of a file whose sha256 is known while it has the given key,
+/// with text files over `whole` bytes streamed.
 fn write_with(
     output: &Output,
     raw: &str,
     source: &Path,
-    known: (&str, u64),
+    known: Option<(&str, FileKey)>,
     fingerprint: Digest16,
     whole: u64,
 ) -> anyhow::Result<(Record, Note, RawCopy)> {
     let cannot_read = || format!("cannot read {}", source.display());
     let mut file = File::open(source).with_context(cannot_read)?;
-    let size = file.metadata().with_context(cannot_read)?.len();
+    let metadata = file.metadata().with_context(cannot_read)?;
+    let size = metadata.len();
+    // The content hashed when the workspace was loaded, unless the file
+    // has changed since: then what is copied is hashed as it is written.
+    let unchanged_sha256 = known
+        .filter(|(_, key)| *key == FileKey::of(&metadata))
+        .and_then(|(sha256, _)| {
+            let mut digest = [0u8; 32];
+            hex::decode_to_slice(sha256, &mut digest).ok()?;
+            Some(digest)
+        });
     let mut bytes = Vec::with_capacity(if size <= whole {
         size as usize + 1
     } else {
@@ -90,8 +101,7 @@ fn write_with(
         .read_to_end(&mut bytes)
         .with_context(cannot_read)?;
     if !is_text(&bytes) {
-        drop(file);
-        let record = output.copy(raw, source, known.0, known.1, fingerprint)?;
+        let record = output.copy(raw, source, file, unchanged_sha256, fingerprint)?;
         let note = Note {
             text: false,
             redactions: 0,
@@ -103,7 +113,9 @@ fn write_with(
         file.read_to_end(&mut bytes).with_context(cannot_read)?;
         drop(file);
         let (clean, redactions) = redactor.redact_block(&bytes);
-        let record = output.write(raw, &clean, fingerprint)?;
+        // Nothing redacted: the copy is the file, whose sha256 may be known.
+        let sha256 = unchanged_sha256.filter(|_| matches!(clean, Cow::Borrowed(_)));
+        let record = output.write_known(raw, &clean, fingerprint, sha256)?;
         (record, redactions, clean)
     } else {
         drop(file);
@@ -116,7 +128,7 @@ fn write_with(
             head.extend_from_slice(&clean[..clean.len().min(room)]);
             out.extend_from_slice(&clean);
         })?;
-        (record, redactions, std::borrow::Cow::Owned(head))
+        (record, redactions, Cow::Owned(head))
     };
     let note = Note {
         text: true,
@@ -279,7 +291,7 @@ mod tests {
             for whole in [0, WHOLE] {
                 let raw = format!("raw/{whole}/{name}");
                 let (record, note, copy) =
-                    write_with(&output, &raw, &source, ("", 0), [0; 16], whole).unwrap();
+                    write_with(&output, &raw, &source, None, [0; 16], whole).unwrap();
                 let written = std::fs::read(output.root().join(&raw)).unwrap();
                 assert_eq!(written, expected);
                 assert_eq!(record.sha256, <[u8; 32]>::from(Sha256::digest(&expected)));
@@ -338,14 +350,58 @@ mod tests {
         let bytes = b"\x89PNG\r\n\x1a\n\x00\x00password=hunter2hunter2\n".to_vec();
         std::fs::write(&source, &bytes).unwrap();
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        let known = (sha256.as_str(), bytes.len() as u64);
         let (record, note, copy) =
-            write_with(&output, "raw/image.png", &source, known, [0; 16], WHOLE).unwrap();
+            write_with(&output, "raw/image.png", &source, None, [0; 16], WHOLE).unwrap();
         assert_eq!(
             std::fs::read(output.root().join("raw/image.png")).unwrap(),
             bytes
         );
         assert_eq!(hex::encode(record.sha256), sha256);
+        assert_eq!(record.size, bytes.len() as u64);
         assert!(!note.text && copy.preview.is_none() && !copy.text);
+    }
+
+    /// A sha256 known from loading is taken only while the file keeps the
+    /// key it had then, and only for a copy that is the file unchanged.
+    #[test]
+    fn a_known_sha256_is_trusted_only_for_the_same_file_copied_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = Output::new(&dir.path().join("site")).unwrap();
+        let claimed = "ab".repeat(32);
+        let write = |name: &str, bytes: &[u8], key_now: bool| {
+            let source = dir.path().join(name);
+            std::fs::write(&source, bytes).unwrap();
+            let mut key = crate::cache::files::key_of(&source).unwrap();
+            if !key_now {
+                key.mtime_ns += 1;
+            }
+            let raw = format!("raw/{name}-{key_now}");
+            let known = Some((claimed.as_str(), key));
+            let (record, ..) = write_with(&output, &raw, &source, known, [0; 16], WHOLE).unwrap();
+            assert_eq!(
+                std::fs::read(output.root().join(&raw)).unwrap().len() as u64,
+                record.size
+            );
+            hex::encode(record.sha256)
+        };
+        let text = b"plain text, nothing secret\n".as_slice();
+        let binary = b"\x00\x01binary".as_slice();
+        let secret = b"token ghp_abcdefghijklmnopqrstuvwxyz0123456789\n".as_slice();
+        // The same key: the loaded sha256 stands (here a made-up one, to
+        // show that it is not computed again).
+        assert_eq!(write("text", text, true), claimed);
+        assert_eq!(write("binary", binary, true), claimed);
+        // Another key, or a copy with secrets replaced: hashed as written.
+        assert_eq!(
+            write("text", text, false),
+            hex::encode(Sha256::digest(text))
+        );
+        assert_eq!(
+            write("binary", binary, false),
+            hex::encode(Sha256::digest(binary))
+        );
+        let redacted = write("secret", secret, true);
+        assert_ne!(redacted, claimed);
+        assert_ne!(redacted, hex::encode(Sha256::digest(secret)));
     }
 }

@@ -16,6 +16,7 @@ use super::git::History;
 use super::LoadOptions;
 use crate::cache::codec::{record, tags, Codec};
 use crate::cache::files::{self as file_cache, Bytes, Class, Entry, FileCache};
+use crate::cache::FileKey;
 use crate::catalog::{yaml_diagnostic, Catalog, ControlKey};
 use crate::config::{Classification, Config};
 use crate::diagnostic::{locate_token, Code, Diagnostic, Diagnostics};
@@ -47,6 +48,11 @@ pub struct Evidence {
     /// Bounded material for the portal's view of the kind, decoded from
     /// the file cache on first use (`&*item.details`).
     pub details: LazyDetails,
+    /// The file's key when it was read, if it had settled and did not
+    /// change while it was read: as long as the file still has this key,
+    /// its content is the one `sha256` names, and a copy of it need not be
+    /// hashed again. (The trust the file cache places in keys.)
+    pub content_key: Option<FileKey>,
 }
 
 /// An evidence item's [`Details`]: at hand, or still encoded in the file
@@ -296,13 +302,17 @@ pub fn load_all(
     let now = std::time::SystemTime::now();
     // The giant logs are read first, so no thread is left alone with one
     // at the end.
-    type Read = (std::io::Result<(Facts, LazyDetails)>, Cached);
+    type Read = (
+        std::io::Result<(Facts, LazyDetails)>,
+        Cached,
+        Option<FileKey>,
+    );
     let Ok(facts) = crate::map_largest_first(
         files.len(),
         |i| files[i].1.key.map_or(0, |key| key.size),
         |i| -> Result<Read, std::convert::Infallible> {
             let (relative, listed) = &files[i];
-            let (mut facts, cached) = read_facts(&cache, relative, listed, now);
+            let (mut facts, cached, content_key) = read_facts(&cache, relative, listed, now);
             if !options.details {
                 // Only the portal shows details; dropping them here keeps
                 // memory for a large workspace's check small. (The cache
@@ -312,7 +322,7 @@ pub fn load_all(
                 }
             }
             progress.inc(1);
-            Ok((facts, cached))
+            Ok((facts, cached, content_key))
         },
     );
     progress.finish_and_clear();
@@ -324,12 +334,16 @@ pub fn load_all(
     let merge_started = std::time::Instant::now();
 
     let mut next_cache = NextCache::default();
-    let facts: Vec<std::io::Result<(Facts, LazyDetails)>> = files
+    let facts: Vec<std::io::Result<FileRead>> = files
         .iter()
         .zip(facts)
-        .map(|((relative, _), (facts, cached))| {
+        .map(|((relative, _), (facts, cached, content_key))| {
             next_cache.add(Class::Facts, relative, cached);
-            facts
+            facts.map(|(facts, details)| FileRead {
+                facts,
+                details,
+                content_key,
+            })
         })
         .collect();
     timing::count("evidence files read", next_cache.misses);
@@ -420,6 +434,13 @@ pub fn load_all(
     Ok(evidence)
 }
 
+/// What reading an evidence file (or its cache entry) gave.
+struct FileRead {
+    facts: Facts,
+    details: LazyDetails,
+    content_key: Option<FileKey>,
+}
+
 /// What a file's evidence is merged from, besides the file.
 #[derive(Clone, Copy)]
 struct Sources<'a> {
@@ -433,7 +454,7 @@ struct Sources<'a> {
 fn describe(
     relative: &str,
     path: &Path,
-    facts: std::io::Result<(Facts, LazyDetails)>,
+    facts: std::io::Result<FileRead>,
     sidecar: Option<(&str, &Path, &SidecarRead)>,
     context: Sources<'_>,
     diagnostics: &mut Diagnostics,
@@ -443,8 +464,12 @@ fn describe(
         config,
         history,
     } = context;
-    let (facts, details) = match facts {
-        Ok(facts) => facts,
+    let FileRead {
+        facts,
+        details,
+        content_key,
+    } = match facts {
+        Ok(read) => read,
         Err(error) => {
             diagnostics.push(
                 Diagnostic::new(
@@ -481,18 +506,21 @@ fn describe(
         sidecar_layer(name, sidecar_path, read, catalog, diagnostics)
     });
 
-    let item = merge(
-        relative,
-        path,
-        facts,
-        details,
-        catalog,
-        config,
-        rule_index,
-        front_matter,
-        sidecar,
-        history,
-    );
+    let item = Evidence {
+        content_key,
+        ..merge(
+            relative,
+            path,
+            facts,
+            details,
+            catalog,
+            config,
+            rule_index,
+            front_matter,
+            sidecar,
+            history,
+        )
+    };
     if item.controls.is_empty() {
         diagnostics.push(
             Diagnostic::new(
@@ -674,13 +702,18 @@ impl NextCache {
 }
 
 /// The facts of one evidence file, from the cache when its key is the one
-/// recorded, else by reading it.
+/// recorded, else by reading it; with the key its content is known by (see
+/// [`Evidence::content_key`]).
 fn read_facts(
     cache: &FileCache,
     relative: &str,
     listed: &Listed,
     now: std::time::SystemTime,
-) -> (std::io::Result<(Facts, LazyDetails)>, Cached) {
+) -> (
+    std::io::Result<(Facts, LazyDetails)>,
+    Cached,
+    Option<FileKey>,
+) {
     let path = &listed.path;
     // Details read now are kept encoded too: as Rust values, the details
     // of 50,000 files would be most of a cold build's memory, and each is
@@ -691,10 +724,14 @@ fn read_facts(
             (facts, LazyDetails::encode(&details, path))
         })
     };
-    let Some(before) = listed.key.filter(|_| cache.is_enabled()) else {
-        return (with_details(evidence::read(path)), Cached::NotStored);
+    let Some(before) = listed.key else {
+        return (with_details(evidence::read(path)), Cached::NotStored, None);
     };
-    if let Some((bytes, range)) = cache.entry(Class::Facts, relative, &before) {
+    if let Some((bytes, range)) = cache
+        .is_enabled()
+        .then(|| cache.entry(Class::Facts, relative, &before))
+        .flatten()
+    {
         let mut reader = crate::cache::codec::Reader::new(bytes);
         if let Some((facts, details)) =
             crate::cache::facts::decode_without_details(&mut reader).filter(|_| reader.is_empty())
@@ -704,14 +741,21 @@ fn read_facts(
                 EncodedBytes::InMemory(cache.data().clone(), start..start + details.len()),
                 path,
             );
-            return (Ok((facts, details)), Cached::Hit(before, range));
+            return (
+                Ok((facts, details)),
+                Cached::Hit(before, range),
+                Some(before),
+            );
         }
     }
     let facts = evidence::read(path);
-    match (facts, file_cache::key_of(path)) {
-        // Stored only when the file did not change while it was read and
-        // had settled before.
-        (Ok(mut facts), Ok(after)) if after == before && before.settled(now) => {
+    // What was read is what `before` names only when the file did not
+    // change while it was read and had settled before (a change within the
+    // same tick of the clock could keep its key).
+    let known =
+        matches!(file_cache::key_of(path), Ok(after) if after == before) && before.settled(now);
+    match facts {
+        Ok(mut facts) if known && cache.is_enabled() => {
             let mut bytes = Vec::new();
             let mut details_len = crate::cache::facts::encode_with_details_len(&facts, &mut bytes);
             if matches!(facts.details, Details::None) {
@@ -725,9 +769,17 @@ fn read_facts(
                 }
                 None => LazyDetails::encode(&std::mem::take(&mut facts.details), path),
             };
-            (Ok((facts, details)), Cached::Stored(before, stored))
+            (
+                Ok((facts, details)),
+                Cached::Stored(before, stored),
+                Some(before),
+            )
         }
-        (facts, _) => (with_details(facts), Cached::NotStored),
+        facts => (
+            with_details(facts),
+            Cached::NotStored,
+            known.then_some(before),
+        ),
     }
 }
 
@@ -1086,6 +1138,7 @@ fn merge(
         description,
         summary: facts.summary,
         details,
+        content_key: None, // known to `describe`
     }
 }
 
