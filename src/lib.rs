@@ -40,7 +40,7 @@ pub(crate) const ITEMS_PER_TASK: usize = 32;
 /// [`ITEMS_PER_TASK`], the largest items (by `size`) first so that no big
 /// file is left for the end; the results come back in index order. Stops
 /// at an error, as collecting a `Result` does.
-pub(crate) fn map_largest_first<T: Send, E: Send>(
+pub(crate) fn map_largest_first<T: Send + Sync, E: Send>(
     count: usize,
     size: impl Fn(usize) -> u64,
     f: impl Fn(usize) -> Result<T, E> + Sync + Send,
@@ -48,13 +48,22 @@ pub(crate) fn map_largest_first<T: Send, E: Send>(
     use rayon::prelude::*;
     let mut order: Vec<usize> = (0..count).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(size(i)));
-    let mut done: Vec<(usize, T)> = order
+    // Each value goes straight to its slot. Collecting `(index, value)`
+    // pairs (through rayon's list of chunks, a `Result` being unindexed)
+    // and sorting them back moved every value several times: for 50,000
+    // evidence files' facts, a tenth of a rebuild's CPU.
+    let slots: Vec<std::sync::OnceLock<T>> = (0..count).map(|_| Default::default()).collect();
+    order
         .into_par_iter()
         .with_max_len(ITEMS_PER_TASK)
-        .map(|i| f(i).map(|value| (i, value)))
-        .collect::<Result<_, E>>()?;
-    done.sort_unstable_by_key(|(i, _)| *i);
-    Ok(done.into_iter().map(|(_, value)| value).collect())
+        .try_for_each(|i| {
+            let _ = slots[i].set(f(i)?);
+            Ok(())
+        })?;
+    Ok(slots
+        .into_iter()
+        .map(|slot| slot.into_inner().expect("`order` holds every index once"))
+        .collect())
 }
 
 /// The time a run stamps on what it produces: `SOURCE_DATE_EPOCH` when set
@@ -65,4 +74,56 @@ pub fn build_time() -> DateTime<Utc> {
         .and_then(|s| s.trim().parse::<i64>().ok())
         .and_then(|secs| DateTime::from_timestamp(secs, 0))
         .unwrap_or_else(Utc::now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapped_largest_first_and_returned_in_index_order() {
+        let sizes: Vec<u64> = (0..1000u64).map(|i| (i * 7919) % 613).collect();
+        let started = std::sync::Mutex::new(Vec::new());
+        let map = || {
+            map_largest_first(
+                sizes.len(),
+                |i| sizes[i],
+                |i| -> Result<String, ()> {
+                    started.lock().unwrap().push(sizes[i]);
+                    Ok(format!("item {i}"))
+                },
+            )
+            .unwrap()
+        };
+        // On one thread the order of work is the order of sizes.
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let mapped = one_thread.install(map);
+        let expected: Vec<String> = (0..1000).map(|i| format!("item {i}")).collect();
+        assert_eq!(mapped, expected);
+        let started = started.lock().unwrap().clone();
+        assert!(started.windows(2).all(|w| w[0] >= w[1]), "{started:?}");
+        assert_eq!(map(), expected);
+    }
+
+    #[test]
+    fn the_first_error_stops_the_map() {
+        let seen = std::sync::atomic::AtomicUsize::new(0);
+        let result = map_largest_first(
+            10_000,
+            |i| i as u64,
+            |i| {
+                seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i == 9_999 {
+                    Err(format!("item {i} failed"))
+                } else {
+                    Ok(i)
+                }
+            },
+        );
+        assert_eq!(result, Err("item 9999 failed".to_string()));
+        assert!(seen.into_inner() < 10_000);
+    }
 }

@@ -548,8 +548,7 @@ type Listing = (
     Vec<Diagnostic>,
 );
 
-/// What one walk of the evidence folder found, in the order of a walk
-/// that sorts each folder by file name.
+/// A file or link under the evidence folder.
 enum Found {
     File(String, Listed),
     Symlink(String),
@@ -558,7 +557,8 @@ enum Found {
 fn list(root: &Path, dir: &Path) -> anyhow::Result<Listing> {
     let mut diagnostics = Vec::new();
     let base = fsutil::relative_display(root, dir);
-    let found = walk(&base, dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    let found =
+        flatten(walk(&base, dir).with_context(|| format!("cannot list {}", dir.display()))?);
     let mut files = Vec::new();
     let mut sidecars = BTreeMap::new();
     for item in found {
@@ -580,19 +580,24 @@ fn list(root: &Path, dir: &Path) -> anyhow::Result<Listing> {
     Ok((files, sidecars, diagnostics))
 }
 
+/// A folder's entry as [`walk`] found it.
+enum Node {
+    One(Found),
+    /// A subfolder's nodes, in name order.
+    Folder(Vec<Node>),
+    Nothing,
+}
+
 /// Walks `dir` (shown as `relative`), its subfolders in parallel, taking
 /// each file's key from its folder entry. Hidden entries are skipped.
-fn walk(relative: &str, dir: &Path) -> std::io::Result<Vec<Found>> {
-    enum Node {
-        One(Found),
-        Many(Vec<Found>),
-        Nothing,
-    }
+/// Subfolders stay nested until [`flatten`]: concatenating them level by
+/// level would move every file of a deep tree once per level.
+fn walk(relative: &str, dir: &Path) -> std::io::Result<Vec<Node>> {
     let mut entries = std::fs::read_dir(dir)?
         .map(|e| e.map(|e| (e.file_name(), e)))
         .collect::<std::io::Result<Vec<_>>>()?;
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let nodes: Vec<Node> = entries
+    entries
         .par_iter()
         .map(|(name, entry)| -> std::io::Result<Node> {
             let name = name.to_string_lossy();
@@ -607,9 +612,9 @@ fn walk(relative: &str, dir: &Path) -> std::io::Result<Vec<Found>> {
             Ok(if file_type.is_symlink() {
                 Node::One(Found::Symlink(child))
             } else if file_type.is_dir() {
-                Node::Many(walk(&child, &entry.path())?)
+                Node::Folder(walk(&child, &entry.path())?)
             } else if file_type.is_file() {
-                let key = entry.metadata().ok().map(|m| crate::cache::FileKey::of(&m));
+                let key = entry.metadata().ok().map(|m| FileKey::of(&m));
                 Node::One(Found::File(
                     child,
                     Listed {
@@ -621,16 +626,33 @@ fn walk(relative: &str, dir: &Path) -> std::io::Result<Vec<Found>> {
                 Node::Nothing
             })
         })
-        .collect::<std::io::Result<_>>()?;
-    let mut found = Vec::with_capacity(nodes.len());
-    for node in nodes {
-        match node {
-            Node::One(item) => found.push(item),
-            Node::Many(items) => found.extend(items),
-            Node::Nothing => {}
+        .collect()
+}
+
+/// What [`walk`] found, in the order of a walk that sorts each folder.
+fn flatten(nodes: Vec<Node>) -> Vec<Found> {
+    fn count(nodes: &[Node]) -> usize {
+        nodes
+            .iter()
+            .map(|node| match node {
+                Node::One(_) => 1,
+                Node::Folder(nodes) => count(nodes),
+                Node::Nothing => 0,
+            })
+            .sum()
+    }
+    fn push(nodes: Vec<Node>, found: &mut Vec<Found>) {
+        for node in nodes {
+            match node {
+                Node::One(item) => found.push(item),
+                Node::Folder(nodes) => push(nodes, found),
+                Node::Nothing => {}
+            }
         }
     }
-    Ok(found)
+    let mut found = Vec::with_capacity(count(&nodes));
+    push(nodes, &mut found);
+    found
 }
 
 fn progress_bar(options: LoadOptions, len: usize) -> ProgressBar {
