@@ -56,6 +56,11 @@ record!(FileKey {
 });
 
 impl FileKey {
+    /// The key of an open file, when it can be read.
+    pub fn of_file(file: &std::fs::File) -> Option<FileKey> {
+        file.metadata().ok().map(|metadata| FileKey::of(&metadata))
+    }
+
     #[cfg(unix)]
     pub fn of(metadata: &Metadata) -> FileKey {
         use std::os::unix::fs::MetadataExt;

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::cache::pages::{LazyRecords, Record, Stamp, Working};
-use crate::cache::{Digest16, FastMap, FastSet};
+use crate::cache::{Digest16, FastMap, FastSet, FileKey};
 
 /// One file of a portal version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -309,39 +309,42 @@ impl Output {
     }
 
     /// Copies the open file `input` (read from its start; `source` names
-    /// it in errors) unchanged, hashing it unless its sha256 is `known`.
+    /// it in errors) unchanged. Its sha256 is taken as `known` when the
+    /// file still has the key given with it once copied, else computed.
     pub fn copy(
         &self,
         relative: &str,
         source: &Path,
         mut input: File,
-        known: Option<[u8; 32]>,
+        known: Option<([u8; 32], FileKey)>,
         fingerprint: Digest16,
     ) -> anyhow::Result<Record> {
         let cannot_read = || format!("cannot read {}", source.display());
         input.rewind().with_context(cannot_read)?;
+        let still_known = |input: &File| {
+            known
+                .filter(|(_, key)| FileKey::of_file(input) == Some(*key))
+                .map(|(sha256, _)| sha256)
+        };
         if let Some(sink) = &self.sink {
             let mut bytes = Vec::new();
             input.read_to_end(&mut bytes).with_context(cannot_read)?;
-            return self.put(sink.as_ref(), relative, &bytes, fingerprint, known);
+            let sha256 = still_known(&input);
+            return self.put(sink.as_ref(), relative, &bytes, fingerprint, sha256);
         }
         let path = self.target(relative)?;
-        let output = create_new(&path)?;
-        let cannot_copy = || format!("cannot copy {} to {}", source.display(), path.display());
-        let (output, sha256, size) = match known {
-            Some(sha256) => {
-                let mut output = output;
-                let size = io::copy(&mut input, &mut output).with_context(cannot_copy)?;
-                (output, sha256, size)
-            }
+        let mut output = create_new(&path)?;
+        let size = io::copy(&mut input, &mut output)
+            .with_context(|| format!("cannot copy {} to {}", source.display(), path.display()))?;
+        let sha256 = match still_known(&input) {
+            Some(sha256) => sha256,
+            // Changed since it was loaded (rare): hash what was written.
             None => {
-                let mut writer = HashingWriter {
-                    inner: output,
-                    hasher: Sha256::new(),
-                    size: 0,
-                };
-                io::copy(&mut input, &mut writer).with_context(cannot_copy)?;
-                (writer.inner, writer.hasher.finalize().into(), writer.size)
+                let mut hasher = Sha256::new();
+                File::open(&path)
+                    .and_then(|mut written| io::copy(&mut written, &mut hasher))
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                hasher.finalize().into()
             }
         };
         let stamp = stamp_of(&output, &path)?;

@@ -82,14 +82,15 @@ fn write_with(
     let mut file = File::open(source).with_context(cannot_read)?;
     let metadata = file.metadata().with_context(cannot_read)?;
     let size = metadata.len();
-    // The content hashed when the workspace was loaded, unless the file
-    // has changed since: then what is copied is hashed as it is written.
-    let unchanged_sha256 = known
+    // The content hashed when the workspace was loaded, as long as the
+    // file keeps its key until it has been read (checked again then); once
+    // it changed, what is copied is hashed.
+    let unchanged = known
         .filter(|(_, key)| *key == FileKey::of(&metadata))
-        .and_then(|(sha256, _)| {
+        .and_then(|(sha256, key)| {
             let mut digest = [0u8; 32];
             hex::decode_to_slice(sha256, &mut digest).ok()?;
-            Some(digest)
+            Some((digest, key))
         });
     let mut bytes = Vec::with_capacity(if size <= whole {
         size as usize + 1
@@ -101,7 +102,7 @@ fn write_with(
         .read_to_end(&mut bytes)
         .with_context(cannot_read)?;
     if !is_text(&bytes) {
-        let record = output.copy(raw, source, file, unchanged_sha256, fingerprint)?;
+        let record = output.copy(raw, source, file, unchanged, fingerprint)?;
         let note = Note {
             text: false,
             redactions: 0,
@@ -111,10 +112,13 @@ fn write_with(
     let mut redactor = crate::redact::Redactor::new();
     let (record, redactions, head) = if size <= whole {
         file.read_to_end(&mut bytes).with_context(cannot_read)?;
+        let unchanged = unchanged.filter(|(_, key)| FileKey::of_file(&file) == Some(*key));
         drop(file);
         let (clean, redactions) = redactor.redact_block(&bytes);
         // Nothing redacted: the copy is the file, whose sha256 may be known.
-        let sha256 = unchanged_sha256.filter(|_| matches!(clean, Cow::Borrowed(_)));
+        let sha256 = unchanged
+            .filter(|_| matches!(clean, Cow::Borrowed(_)))
+            .map(|(sha256, _)| sha256);
         let record = output.write_known(raw, &clean, fingerprint, sha256)?;
         (record, redactions, clean)
     } else {
