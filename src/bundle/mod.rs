@@ -123,13 +123,16 @@ const LEVEL: u32 = 1;
 const README: &str = "README.txt";
 
 /// The bundle's [`Sink`]: deflates each file of the portal on the thread
-/// that rendered it and appends the result to a spill file, so that memory
-/// holds only the files in flight, never the portal or its deflated form;
-/// the zip is then written in name order from the spill. (The render
-/// produces in whatever order rayon's threads get to, and the zip must
-/// not depend on that.)
+/// that rendered it and appends the result, with its local header, to a
+/// spill file, so that memory holds only the files in flight, never the
+/// portal or its deflated form; the zip is then written in name order from
+/// the spill, each entry copied in one piece. (The render produces in
+/// whatever order rayon's threads get to, and the zip must not depend on
+/// that.)
 struct Deflater {
     spill: Mutex<Spill>,
+    /// The zip's fixed time, for the local headers.
+    time: (u16, u16),
 }
 
 struct Spill {
@@ -138,10 +141,12 @@ struct Spill {
     entries: Vec<Spilled>,
 }
 
-/// An entry deflated into the spill file.
+/// An entry deflated into the spill file: its local header at `offset`,
+/// then its data.
 struct Spilled {
     meta: zipfile::Meta,
     offset: u64,
+    header_len: u64,
     compressed: u64,
 }
 
@@ -149,7 +154,7 @@ impl Deflater {
     /// A spill file at `path`, removed at once where the system allows (it
     /// stays readable through its handle), so that a killed run leaves
     /// nothing.
-    fn create(path: &Path) -> anyhow::Result<Deflater> {
+    fn create(path: &Path, time: (u16, u16)) -> anyhow::Result<Deflater> {
         let file = File::options()
             .read(true)
             .write(true)
@@ -163,25 +168,30 @@ impl Deflater {
                 offset: 0,
                 entries: Vec::new(),
             }),
+            time,
         })
     }
 
     fn add(&self, name: String, bytes: &[u8]) -> anyhow::Result<()> {
         let entry = zipfile::deflate(name, bytes, LEVEL)?;
+        let compressed = entry.data.len() as u64;
+        let header = zipfile::local_header(&entry.meta, compressed, self.time)?;
         let mut spill = self
             .spill
             .lock()
             .expect("no writer panics while holding the lock");
         spill
             .file
-            .write_all(&entry.data)
+            .write_all(&header)
+            .and_then(|()| spill.file.write_all(&entry.data))
             .context("cannot write the bundle's spill file")?;
         let offset = spill.offset;
-        spill.offset += entry.data.len() as u64;
+        spill.offset += header.len() as u64 + compressed;
         spill.entries.push(Spilled {
             meta: entry.meta,
             offset,
-            compressed: entry.data.len() as u64,
+            header_len: header.len() as u64,
+            compressed,
         });
         Ok(())
     }
@@ -279,7 +289,7 @@ pub fn build(workspace: &mut Workspace, options: &BundleOptions) -> anyhow::Resu
                 fingerprint: public.as_ref().map(keys::Public::fingerprint),
             }),
         };
-        let deflater = Arc::new(Deflater::create(&spill)?);
+        let deflater = Arc::new(Deflater::create(&spill, fixed_time())?);
         let rendered = crate::timing::time("bundle: render and deflate", || {
             render::render(
                 &assessment,
@@ -355,12 +365,23 @@ pub fn build(workspace: &mut Workspace, options: &BundleOptions) -> anyhow::Resu
         let mut zip = zipfile::Writer::new(BufWriter::with_capacity(1 << 20, out), fixed_time());
         let write_err = || format!("cannot write {}", partial.display());
         crate::timing::time("bundle: write the zip", || -> anyhow::Result<()> {
+            // Where the spill file is read next: an entry written right
+            // after the previous one in name order needs no seek.
+            let mut at = 0;
             for entry in &spilled {
-                spill_file
-                    .seek(SeekFrom::Start(entry.offset))
-                    .with_context(|| format!("cannot read {}", spill.display()))?;
-                zip.add_from(&entry.meta, entry.compressed, &mut spill_file)
-                    .with_context(write_err)?;
+                if entry.offset != at {
+                    spill_file
+                        .seek(SeekFrom::Start(entry.offset))
+                        .with_context(|| format!("cannot read {}", spill.display()))?;
+                }
+                zip.add_prebuilt(
+                    &entry.meta,
+                    entry.header_len,
+                    entry.compressed,
+                    &mut spill_file,
+                )
+                .with_context(write_err)?;
+                at = entry.offset + entry.header_len + entry.compressed;
             }
             Ok(())
         })?;

@@ -171,37 +171,43 @@ impl<W: Write> Writer<W> {
         )
     }
 
-    /// Adds the entry `meta` whose `compressed` bytes of data `data` yields
-    /// (compressed elsewhere, kept out of memory).
+    /// Adds the entry `meta` whose `compressed` bytes of data `data` yields.
     pub fn add_from(
         &mut self,
         meta: &Meta,
         compressed: u64,
         data: impl io::Read,
     ) -> io::Result<()> {
-        let big = meta.size >= u32::MAX as u64 || compressed >= u32::MAX as u64;
-        let mut header = Vec::with_capacity(30 + meta.name.len() + 20);
-        put32(&mut header, LOCAL);
-        put16(&mut header, if big { 45 } else { 20 });
-        put16(&mut header, UTF8);
-        put16(&mut header, meta.method);
-        put16(&mut header, self.time.0);
-        put16(&mut header, self.time.1);
-        put32(&mut header, meta.crc32);
-        put32(&mut header, clamp32(compressed, big));
-        put32(&mut header, clamp32(meta.size, big));
-        put16(&mut header, len16(meta.name.len())?);
-        put16(&mut header, if big { 20 } else { 0 });
-        header.extend_from_slice(meta.name.as_bytes());
-        if big {
-            put16(&mut header, ZIP64_EXTRA);
-            put16(&mut header, 16);
-            put64(&mut header, meta.size);
-            put64(&mut header, compressed);
-        }
+        let header = local_header(meta, compressed, self.time)?;
         self.out.write_all(&header)?;
-        let copied = io::copy(&mut data.take(compressed), &mut self.out)?;
-        if copied != compressed {
+        self.copy_in(meta, header.len() as u64, compressed, compressed, data)
+    }
+
+    /// Adds the entry `meta` as `data` yields it whole: its local header
+    /// (`header_len` bytes, made by [`local_header`] with this writer's
+    /// time), then its `compressed` bytes of data. An entry made elsewhere
+    /// and kept out of memory is then copied in one piece.
+    pub fn add_prebuilt(
+        &mut self,
+        meta: &Meta,
+        header_len: u64,
+        compressed: u64,
+        data: impl io::Read,
+    ) -> io::Result<()> {
+        self.copy_in(meta, header_len, compressed, header_len + compressed, data)
+    }
+
+    /// Copies `len` bytes of `data`, the rest of the entry `meta`.
+    fn copy_in(
+        &mut self,
+        meta: &Meta,
+        header_len: u64,
+        compressed: u64,
+        len: u64,
+        data: impl io::Read,
+    ) -> io::Result<()> {
+        let copied = io::copy(&mut data.take(len), &mut self.out)?;
+        if copied != len {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!("{} lost its compressed data", meta.name),
@@ -212,7 +218,7 @@ impl<W: Write> Writer<W> {
             compressed,
             offset: self.offset,
         });
-        self.offset += header.len() as u64 + compressed;
+        self.offset += header_len + compressed;
         Ok(())
     }
 
@@ -301,6 +307,32 @@ impl<W: Write> Writer<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// The local header of the entry `meta` with `compressed` bytes of data,
+/// stamped `time` (a DOS date and time, see [`dos_time`]).
+pub fn local_header(meta: &Meta, compressed: u64, time: (u16, u16)) -> io::Result<Vec<u8>> {
+    let big = meta.size >= u32::MAX as u64 || compressed >= u32::MAX as u64;
+    let mut header = Vec::with_capacity(30 + meta.name.len() + 20);
+    put32(&mut header, LOCAL);
+    put16(&mut header, if big { 45 } else { 20 });
+    put16(&mut header, UTF8);
+    put16(&mut header, meta.method);
+    put16(&mut header, time.0);
+    put16(&mut header, time.1);
+    put32(&mut header, meta.crc32);
+    put32(&mut header, clamp32(compressed, big));
+    put32(&mut header, clamp32(meta.size, big));
+    put16(&mut header, len16(meta.name.len())?);
+    put16(&mut header, if big { 20 } else { 0 });
+    header.extend_from_slice(meta.name.as_bytes());
+    if big {
+        put16(&mut header, ZIP64_EXTRA);
+        put16(&mut header, 16);
+        put64(&mut header, meta.size);
+        put64(&mut header, compressed);
+    }
+    Ok(header)
 }
 
 fn clamp32(value: u64, big: bool) -> u32 {
@@ -431,5 +463,35 @@ mod tests {
         let report = crate::bundle::verify::verify(&path, None, Default::default()).unwrap();
         assert_eq!(report.entries, n);
         assert_eq!(report.bytes, n as u64);
+    }
+
+    /// An entry copied whole, its local header made ahead of time, gives
+    /// the bytes of one added with its data alone.
+    #[test]
+    fn prebuilt_entries_are_the_entries_added_from_their_data() {
+        let time = dos_time(chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap());
+        let entries: Vec<Entry> = (0..50)
+            .map(|i| {
+                let text = format!("entry {i} ").repeat(i * 40);
+                deflate(format!("dir/{i:02}.txt"), text.as_bytes(), 1).unwrap()
+            })
+            .collect();
+        let mut added = Writer::new(Vec::new(), time);
+        let mut prebuilt = Writer::new(Vec::new(), time);
+        for entry in &entries {
+            added.add(entry).unwrap();
+            let compressed = entry.data.len() as u64;
+            let mut whole = local_header(&entry.meta, compressed, time).unwrap();
+            let header_len = whole.len() as u64;
+            whole.extend_from_slice(&entry.data);
+            whole.extend_from_slice(b"the next entry");
+            prebuilt
+                .add_prebuilt(&entry.meta, header_len, compressed, whole.as_slice())
+                .unwrap();
+        }
+        assert_eq!(prebuilt.finish().unwrap(), added.finish().unwrap());
+        let mut short = Writer::new(Vec::new(), time);
+        let meta = &entries[3].meta;
+        assert!(short.add_prebuilt(meta, 30, 100, &[0u8; 60][..]).is_err());
     }
 }
