@@ -364,26 +364,14 @@ pub fn build(workspace: &mut Workspace, options: &BundleOptions) -> anyhow::Resu
             .with_context(|| format!("cannot create {}", partial.display()))?;
         let mut zip = zipfile::Writer::new(BufWriter::with_capacity(1 << 20, out), fixed_time());
         let write_err = || format!("cannot write {}", partial.display());
-        crate::timing::time("bundle: write the zip", || -> anyhow::Result<()> {
-            // Where the spill file is read next: an entry written right
-            // after the previous one in name order needs no seek.
-            let mut at = 0;
-            for entry in &spilled {
-                if entry.offset != at {
-                    spill_file
-                        .seek(SeekFrom::Start(entry.offset))
-                        .with_context(|| format!("cannot read {}", spill.display()))?;
-                }
-                zip.add_prebuilt(
-                    &entry.meta,
-                    entry.header_len,
-                    entry.compressed,
-                    &mut spill_file,
+        crate::timing::time("bundle: write the zip", || {
+            copy_spilled(&mut spill_file, &spilled, &mut zip).with_context(|| {
+                format!(
+                    "cannot copy from {} to {}",
+                    spill.display(),
+                    partial.display()
                 )
-                .with_context(write_err)?;
-                at = entry.offset + entry.header_len + entry.compressed;
-            }
-            Ok(())
+            })
         })?;
         drop(spill_file);
         let mut json = serde_json::to_vec_pretty(&manifest)?;
@@ -473,6 +461,25 @@ fn default_name(period: &str, audience: &str, recipient: Option<&str>) -> String
 }
 
 /// The zip's one time for every entry.
+/// Adds the `entries` of the spill file `spill` to `zip`, in their order.
+fn copy_spilled<W: std::io::Write>(
+    spill: &mut File,
+    entries: &[Spilled],
+    zip: &mut zipfile::Writer<W>,
+) -> std::io::Result<()> {
+    // Where the spill file is read next: an entry written right after the
+    // previous one needs no seek.
+    let mut at = spill.stream_position()?;
+    for entry in entries {
+        if entry.offset != at {
+            spill.seek(SeekFrom::Start(entry.offset))?;
+        }
+        zip.add_prebuilt(&entry.meta, entry.header_len, entry.compressed, &mut *spill)?;
+        at = entry.offset + entry.header_len + entry.compressed;
+    }
+    Ok(())
+}
+
 fn fixed_time() -> (u16, u16) {
     let epoch = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
@@ -521,5 +528,31 @@ mod tests {
             "2026-prospect-prospect-inc.zip"
         );
         assert_eq!(default_name("2026", "auditor", None), "2026-auditor.zip");
+    }
+
+    /// Entries come out of the spill in the order asked for, whether or
+    /// not they follow each other there, and wherever the spill was left.
+    #[test]
+    fn spilled_entries_are_copied_in_the_order_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let time = (0, (1 << 5) | 1);
+        let deflater = Deflater::create(&dir.path().join("spill"), time).unwrap();
+        for name in ["a", "b", "c", "d"] {
+            let text = format!("{name} ").repeat(500);
+            deflater.add(name.to_string(), text.as_bytes()).unwrap();
+        }
+        let (mut spill, mut entries) = deflater.finish().unwrap();
+        // The file is left at its end; the first entry is at offset 0.
+        entries.swap(2, 3);
+        let mut zip = zipfile::Writer::new(Vec::new(), time);
+        copy_spilled(&mut spill, &entries, &mut zip).unwrap();
+        let mut expected = zipfile::Writer::new(Vec::new(), time);
+        for name in ["a", "b", "d", "c"] {
+            let text = format!("{name} ").repeat(500);
+            expected
+                .add(&zipfile::deflate(name.to_string(), text.as_bytes(), LEVEL).unwrap())
+                .unwrap();
+        }
+        assert_eq!(zip.finish().unwrap(), expected.finish().unwrap());
     }
 }
