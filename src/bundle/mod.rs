@@ -460,7 +460,6 @@ fn default_name(period: &str, audience: &str, recipient: Option<&str>) -> String
     name
 }
 
-/// The zip's one time for every entry.
 /// Adds the `entries` of the spill file `spill` to `zip`, in their order.
 fn copy_spilled<W: std::io::Write>(
     spill: &mut File,
@@ -480,6 +479,7 @@ fn copy_spilled<W: std::io::Write>(
     Ok(())
 }
 
+/// The zip's one time for every entry.
 fn fixed_time() -> (u16, u16) {
     let epoch = std::env::var("SOURCE_DATE_EPOCH")
         .ok()

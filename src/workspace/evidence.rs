@@ -302,27 +302,23 @@ pub fn load_all(
     let now = std::time::SystemTime::now();
     // The giant logs are read first, so no thread is left alone with one
     // at the end.
-    type Read = (
-        std::io::Result<(Facts, LazyDetails)>,
-        Cached,
-        Option<FileKey>,
-    );
+    type Read = (std::io::Result<FileRead>, Cached);
     let Ok(facts) = crate::map_largest_first(
         files.len(),
         |i| files[i].1.key.map_or(0, |key| key.size),
         |i| -> Result<Read, std::convert::Infallible> {
             let (relative, listed) = &files[i];
-            let (mut facts, cached, content_key) = read_facts(&cache, relative, listed, now);
+            let (mut read, cached) = read_facts(&cache, relative, listed, now);
             if !options.details {
                 // Only the portal shows details; dropping them here keeps
                 // memory for a large workspace's check small. (The cache
                 // keeps them whole.)
-                if let Ok((_, details)) = &mut facts {
-                    *details = LazyDetails::ready(Default::default());
+                if let Ok(read) = &mut read {
+                    read.details = LazyDetails::ready(Default::default());
                 }
             }
             progress.inc(1);
-            Ok((facts, cached, content_key))
+            Ok((read, cached))
         },
     );
     progress.finish_and_clear();
@@ -337,13 +333,9 @@ pub fn load_all(
     let facts: Vec<std::io::Result<FileRead>> = files
         .iter()
         .zip(facts)
-        .map(|((relative, _), (facts, cached, content_key))| {
+        .map(|((relative, _), (read, cached))| {
             next_cache.add(Class::Facts, relative, cached);
-            facts.map(|(facts, details)| FileRead {
-                facts,
-                details,
-                content_key,
-            })
+            read
         })
         .collect();
     timing::count("evidence files read", next_cache.misses);
@@ -434,7 +426,8 @@ pub fn load_all(
     Ok(evidence)
 }
 
-/// What reading an evidence file (or its cache entry) gave.
+/// What reading an evidence file (or its cache entry) gave, with the key
+/// its content is known by (see [`Evidence::content_key`]).
 struct FileRead {
     facts: Facts,
     details: LazyDetails,
@@ -464,11 +457,7 @@ fn describe(
         config,
         history,
     } = context;
-    let FileRead {
-        facts,
-        details,
-        content_key,
-    } = match facts {
+    let read = match facts {
         Ok(read) => read,
         Err(error) => {
             diagnostics.push(
@@ -481,7 +470,7 @@ fn describe(
             return (None, None);
         }
     };
-    if let Some(problem) = &facts.problem {
+    if let Some(problem) = &read.facts.problem {
         diagnostics.push(
             Diagnostic::new(
                 Code::EvidenceUnparsed,
@@ -499,28 +488,24 @@ fn describe(
     }
 
     let rule_index = config.and_then(|c| c.rule_for(relative));
-    let front_matter = facts.front_matter.as_ref().and_then(|(yaml, before)| {
+    let front_matter = read.facts.front_matter.as_ref().and_then(|(yaml, before)| {
         front_matter_layer(relative, yaml, *before, catalog, diagnostics)
     });
     let sidecar = sidecar.and_then(|(name, sidecar_path, read)| {
         sidecar_layer(name, sidecar_path, read, catalog, diagnostics)
     });
 
-    let item = Evidence {
-        content_key,
-        ..merge(
-            relative,
-            path,
-            facts,
-            details,
-            catalog,
-            config,
-            rule_index,
-            front_matter,
-            sidecar,
-            history,
-        )
-    };
+    let item = merge(
+        relative,
+        path,
+        read,
+        catalog,
+        config,
+        rule_index,
+        front_matter,
+        sidecar,
+        history,
+    );
     if item.controls.is_empty() {
         diagnostics.push(
             Diagnostic::new(
@@ -724,30 +709,29 @@ impl NextCache {
 }
 
 /// The facts of one evidence file, from the cache when its key is the one
-/// recorded, else by reading it; with the key its content is known by (see
-/// [`Evidence::content_key`]).
+/// recorded, else by reading it.
 fn read_facts(
     cache: &FileCache,
     relative: &str,
     listed: &Listed,
     now: std::time::SystemTime,
-) -> (
-    std::io::Result<(Facts, LazyDetails)>,
-    Cached,
-    Option<FileKey>,
-) {
+) -> (std::io::Result<FileRead>, Cached) {
     let path = &listed.path;
     // Details read now are kept encoded too: as Rust values, the details
     // of 50,000 files would be most of a cold build's memory, and each is
     // needed once, for its evidence page.
-    let with_details = |facts: std::io::Result<Facts>| {
+    let with_details = |facts: std::io::Result<Facts>, content_key| {
         facts.map(|mut facts| {
             let details = std::mem::take(&mut facts.details);
-            (facts, LazyDetails::encode(&details, path))
+            FileRead {
+                facts,
+                details: LazyDetails::encode(&details, path),
+                content_key,
+            }
         })
     };
     let Some(before) = listed.key else {
-        return (with_details(evidence::read(path)), Cached::NotStored, None);
+        return (with_details(evidence::read(path), None), Cached::NotStored);
     };
     if let Some((bytes, range)) = cache
         .is_enabled()
@@ -763,11 +747,12 @@ fn read_facts(
                 EncodedBytes::InMemory(cache.data().clone(), start..start + details.len()),
                 path,
             );
-            return (
-                Ok((facts, details)),
-                Cached::Hit(before, range),
-                Some(before),
-            );
+            let read = FileRead {
+                facts,
+                details,
+                content_key: Some(before),
+            };
+            return (Ok(read), Cached::Hit(before, range));
         }
     }
     let facts = evidence::read(path);
@@ -791,16 +776,16 @@ fn read_facts(
                 }
                 None => LazyDetails::encode(&std::mem::take(&mut facts.details), path),
             };
-            (
-                Ok((facts, details)),
-                Cached::Stored(before, stored),
-                Some(before),
-            )
+            let read = FileRead {
+                facts,
+                details,
+                content_key: Some(before),
+            };
+            (Ok(read), Cached::Stored(before, stored))
         }
         facts => (
-            with_details(facts),
+            with_details(facts, known.then_some(before)),
             Cached::NotStored,
-            known.then_some(before),
         ),
     }
 }
@@ -1074,8 +1059,7 @@ impl Fields {
 fn merge(
     relative: &str,
     path: &Path,
-    facts: Facts,
-    details: LazyDetails,
+    read: FileRead,
     catalog: &Catalog,
     config: Option<&Config>,
     rule_index: Option<usize>,
@@ -1083,6 +1067,11 @@ fn merge(
     sidecar: Option<Layer>,
     history: &History,
 ) -> Evidence {
+    let FileRead {
+        facts,
+        details,
+        content_key,
+    } = read;
     let mut controls: Vec<Mapping> = facts
         .kind
         .default_controls()
@@ -1160,7 +1149,7 @@ fn merge(
         description,
         summary: facts.summary,
         details,
-        content_key: None, // known to `describe`
+        content_key,
     }
 }
 
