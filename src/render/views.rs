@@ -14,6 +14,7 @@
 mod changes;
 mod charts;
 mod kinds;
+mod markup;
 
 use std::collections::HashMap;
 
@@ -446,7 +447,7 @@ impl<'a> Site<'a> {
             evidence_bytes: String,
             /// Findings over time, drills, metrics, acknowledgements: each
             /// present when the workspace has such evidence.
-            charts: Vec<charts::Chart>,
+            charts: Vec<markup::ChartView>,
             /// Figures from `collect github` evidence (empty without it).
             github: Vec<kinds::Figure>,
         }
@@ -536,7 +537,12 @@ impl<'a> Site<'a> {
             evidence: a.workspace.evidence.len(),
             stale_evidence: a.evidence_stale.iter().filter(|&&s| s).count(),
             evidence_bytes: human_size(a.workspace.evidence.iter().map(|e| e.size).sum()),
-            charts: self.charts(),
+            charts: self
+                .charts()
+                .into_iter()
+                // The dashboard is at the top of the period folder.
+                .map(|c| c.into_view(""))
+                .collect(),
             github: self.github_figures(),
         };
         self.page(

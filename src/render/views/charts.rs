@@ -1,8 +1,8 @@
 //! Charts as data: every chart is a list of SVG marks (rectangles, lines,
 //! polylines, circles, text) with their coordinates already computed and
-//! formatted, plus the table of the same numbers for screen readers. The
-//! templates draw them (`macros.html`), so every label is escaped by the
-//! template engine and a workspace can restyle or replace them.
+//! formatted, plus the table of the same numbers for screen readers.
+//! `markup` writes both as HTML, every label escaped; the templates place
+//! them, and a workspace restyles them with CSS.
 //!
 //! Charts are deterministic: inputs are sorted here, coordinates are
 //! printed with one decimal and values with [`num`]. Colours come from CSS
@@ -177,7 +177,8 @@ fn nice_ceiling(value: f64) -> f64 {
 
 // ---- the drawing ---------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize)]
+/// Serialized for templates with its HTML (see `markup`).
+#[derive(Debug, Clone)]
 pub struct Svg {
     pub width: u32,
     pub height: u32,
@@ -186,8 +187,7 @@ pub struct Svg {
     pub marks: Vec<Mark>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "shape", rename_all = "lowercase")]
+#[derive(Debug, Clone)]
 pub enum Mark {
     Rect {
         x: String,
@@ -258,7 +258,8 @@ fn text(x: f64, y: f64, anchor: &'static str, class: &str, content: impl Into<St
 
 // ---- the tables ------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize)]
+/// Reaches templates written out for their page (see `markup`).
+#[derive(Debug, Clone)]
 pub struct Table {
     pub caption: String,
     pub head: Vec<String>,
@@ -322,7 +323,8 @@ fn head(names: &[&str]) -> Vec<String> {
 
 /// One chart of the dashboard: one or more panels, each a drawing and its
 /// table, and optionally a table of what was not drawn.
-#[derive(Debug, Clone, Serialize)]
+/// Reaches templates as a `ChartView` (see `markup`).
+#[derive(Debug, Clone)]
 pub struct Chart {
     /// The section's id: `findings`, `drills`, `metrics`, `acknowledgements`.
     pub id: &'static str,
@@ -342,7 +344,7 @@ pub struct LegendItem {
     pub label: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Panel {
     pub title: String,
     pub subtitle: Option<String>,

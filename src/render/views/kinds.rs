@@ -9,8 +9,9 @@
 
 use serde::Serialize;
 
-use super::charts::{self, num, Chart, Link, Svg};
-use super::{href, markdown, Site};
+use super::charts::{self, num, Link, Svg};
+use super::markup::ChartView;
+use super::{href, markdown, root_of, Site};
 use crate::evidence::{
     AccessChange, AccessPerson, AccessTeam, AlertFeature, AlertRow, ChangeRow, Checks, Details,
     FailingCheck, FailingTest, FindingRow, GitCheck, Kind, MetricSummary, Outcome, PassedFrom,
@@ -196,7 +197,7 @@ pub enum KindView<'a> {
     },
     Metrics {
         rows: Vec<MetricRow<'a>>,
-        chart: Option<Chart>,
+        chart: Option<ChartView>,
         truncated: bool,
     },
     CommitSigning {
@@ -577,7 +578,7 @@ impl<'a> Site<'a> {
                         // On the file's own page, the single measurements
                         // are in the table above.
                         chart.more = None;
-                        chart
+                        chart.into_view(&root_of(&self.evidence_path(index)))
                     }),
                     truncated,
                 }
