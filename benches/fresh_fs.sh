@@ -6,13 +6,16 @@
 # where as many were just deleted measures the filesystem, not the tool: on
 # ext4 without a journal (this machine's root) each new inode is checked
 # against every recently freed one, and a build then spends over half its
-# time in `recently_deleted` (perf), Hugo as much as auditbook. Elsewhere OUT
+# time in `recently_deleted` (perf), Hugo as much as auditbook. The inode
+# tables are written by mkfs, not lazily by a kernel thread that would
+# write them during the first runs. Elsewhere OUT
 # is a temporary folder, and the script says so.
 fresh_out() {
   local img="$PWD/target/bench-fs.$$.img" mnt="$PWD/target/bench-fs.$$"
   if [ "${FRESH_FS:-1}" = 1 ] && [ "$(id -u)" = 0 ] \
     && truncate -s "${FRESH_FS_SIZE:-40G}" "$img" 2>/dev/null \
-    && mkfs.ext4 -q -F "$img" && mkdir -p "$mnt" \
+    && mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$img" \
+    && mkdir -p "$mnt" \
     && mount -o loop "$img" "$mnt" 2>/dev/null; then
     OUT="$mnt"
     FRESH_IMG="$img"

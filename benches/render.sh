@@ -26,6 +26,10 @@ export SOURCE_DATE_EPOCH=1795000000
 # RSS and what was reused, and appends "wall rss" to $OUT/LABEL.
 run() {
   local label=$1
+  # Each run starts with nothing left to write back: a rebuild right after
+  # a cold build would otherwise share the two cores with the kernel writing
+  # out the 2 GB that build left dirty, and measure that.
+  sync
   /usr/bin/time -v -o "$OUT/time" "$BIN" -C "$WS" -v build --out "$OUT/site" \
     > /dev/null 2> "$OUT/stderr" || { cat "$OUT/stderr"; exit 1; }
   local wall rss
@@ -67,6 +71,7 @@ echo "== hugo on the same pages"
 python3 benches/hugo/make_site.py "$WS" "$OUT/hugo"
 for run in $(seq "$RUNS"); do
   rm -rf "$OUT/hugo/public"
+  sync
   /usr/bin/time -f "run $run: wall %e s, peak RSS %M KB" hugo --quiet -s "$OUT/hugo" > /dev/null
 done
 echo "hugo pages: $(find "$OUT/hugo/public" -name '*.html' | wc -l)"
