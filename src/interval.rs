@@ -121,8 +121,13 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(time) = DateTime::parse_from_rfc3339(trimmed) {
         return Ok(time.with_timezone(&Utc));
     }
-    if let Ok(time) = chrono::NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%d %H:%M:%S") {
-        return Ok(time.and_utc());
+    // Only a text with a `:` can have the time of day; most are dates,
+    // and trying the format first (it is parsed on every call) cost more
+    // than reading the date.
+    if trimmed.contains(':') {
+        if let Ok(time) = chrono::NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%d %H:%M:%S") {
+            return Ok(time.and_utc());
+        }
     }
     parse_date(trimmed)
         .map(|date| date.and_time(chrono::NaiveTime::MIN).and_utc())

@@ -120,7 +120,13 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
         .strip_suffix(" UTC")
         .or_else(|| text.strip_suffix('Z'))
         .unwrap_or(text);
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+    // Both formats need a `:`: a plain date skips them.
+    let formats = if naive.contains(':') {
+        &["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"][..]
+    } else {
+        &[]
+    };
+    for format in formats {
         if let Ok(time) = NaiveDateTime::parse_from_str(naive, format) {
             return Some(time.and_utc());
         }
