@@ -187,7 +187,14 @@ pub struct Svg {
     pub marks: Vec<Mark>,
 }
 
+/// Serialized only in tests, as the templates read marks before `markup`
+/// wrote them (its test renders the old macros from this).
 #[derive(Debug, Clone)]
+#[cfg_attr(
+    test,
+    derive(Serialize),
+    serde(tag = "shape", rename_all = "lowercase")
+)]
 pub enum Mark {
     Rect {
         x: String,
@@ -266,7 +273,9 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// Serialized only in tests, as for [`Mark`].
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(test, derive(Serialize))]
 pub struct Cell {
     pub text: String,
     /// Relative to the period folder.
