@@ -7,7 +7,7 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::common::{json_problem, skip_bom, truncate, Parsed, Problem};
+use super::common::{from_json_reader, truncate, Parsed, Problem};
 use super::details::{Details, SigningCount, MAX_SIGNING_AUTHORS, MAX_SIGNING_MONTHS, MESSAGE_LEN};
 use super::summary::{Signed, Summary};
 
@@ -63,8 +63,7 @@ struct FileSigned {
 }
 
 pub fn parse(reader: &mut dyn BufRead) -> Result<Parsed, Problem> {
-    skip_bom(reader).map_err(|e| Problem::io(&e))?;
-    let file: File = serde_json::from_reader(reader).map_err(json_problem)?;
+    let file: File = from_json_reader(reader)?;
     let s = file.summary;
     let signed = s
         .signed

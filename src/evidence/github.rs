@@ -10,7 +10,7 @@ use std::io::BufRead;
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{json_problem, skip_bom, truncate, Parsed, Problem};
+use super::common::{from_json_reader, truncate, Parsed, Problem};
 use super::details::{Details, MESSAGE_LEN};
 use super::summary::Summary;
 use super::Kind;
@@ -417,8 +417,7 @@ fn does_not_add_up(what: String) -> Problem {
 }
 
 pub fn parse(kind: Kind, reader: &mut dyn BufRead) -> Result<Parsed, Problem> {
-    skip_bom(reader).map_err(|e| Problem::io(&e))?;
-    let file: File = serde_json::from_reader(reader).map_err(json_problem)?;
+    let file: File = from_json_reader(reader)?;
     let repository = file.repository.unwrap_or_default().full_name;
     let (summary, details) = match kind {
         Kind::GithubProtection => {
