@@ -167,7 +167,7 @@ fn xss_in_policies_titles_file_names_and_evidence_renders_inert() {
     let quoted = Regex::new(r#""[^"]*""#).unwrap();
     let handler = Regex::new(r"\son[a-z]+\s*=").unwrap();
     let own_script = Regex::new(
-        r#"<script src="(\.\.(/|&#x2f;))*(assets(/|&#x2f;)(search-index|app)|periods)\.js" defer></script>"#,
+        r#"<script src="(\.\./)*(assets/(search-index|app)|periods)\.js" defer></script>"#,
     )
     .unwrap();
     for (path, bytes) in tree(&sandbox.path().join("site")) {
@@ -220,7 +220,7 @@ fn xss_in_policies_titles_file_names_and_evidence_renders_inert() {
     assert_eq!(parts, 18, "controls, 16 parts of policies, evidence");
     let policy = std::fs::read_to_string(site(&sandbox).join("policies/xss.html")).unwrap();
     assert!(
-        policy.contains("<h1>&lt;script&gt;alert(&#x27;title&#x27;)&lt;&#x2f;script&gt;</h1>"),
+        policy.contains("<h1>&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt;</h1>"),
         "titles are escaped, not dropped"
     );
 }

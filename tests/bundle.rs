@@ -278,9 +278,10 @@ fn a_prospect_bundle_of_the_example_holds_nothing_internal_or_confidential() {
             pages += 1;
             let html = String::from_utf8_lossy(&read.bytes);
             assert!(html.contains(stamp), "{name} lacks the stamp");
-            // minijinja escapes the `/` of base64.
-            let escaped = fingerprint.replace('/', "&#x2f;");
-            assert!(html.contains(&escaped), "{name} lacks the fingerprint");
+            assert!(
+                html.contains(fingerprint.as_str()),
+                "{name} lacks the fingerprint"
+            );
             assert!(
                 !html.contains("all periods"),
                 "{name} links outside the bundle"
@@ -324,8 +325,7 @@ fn a_prospect_bundle_of_the_example_holds_nothing_internal_or_confidential() {
             .replace('<', "&lt;")
             .replace('>', "&gt;")
             .replace('"', "&quot;")
-            .replace('\'', "&#x27;")
-            .replace('/', "&#x2f;");
+            .replace('\'', "&#x27;");
         assert!(
             String::from_utf8_lossy(page).contains(&escaped),
             "the page of {name} does not preview {line:?}"

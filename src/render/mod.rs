@@ -10,6 +10,7 @@
 //! periods), `changes.html` (what changed since the previous period, when
 //! there is one) and `manifest.json`.
 
+mod escape;
 mod fingerprint;
 mod markdown;
 mod model;

@@ -70,6 +70,7 @@ impl Templates {
         let dir = workspace.join("templates");
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_formatter(super::escape::formatter);
         let mut overridden = Vec::new();
         let mut everything = Vec::new();
         let mut add = |name: &str, source: &str| {

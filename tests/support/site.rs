@@ -27,10 +27,9 @@ pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// HTML text as a browser reads it: minijinja escapes `/` and quotes.
+/// HTML text as a browser reads it: the pages escape quotes and `<>&`.
 pub fn unescape(html: &str) -> String {
-    html.replace("&#x2f;", "/")
-        .replace("&quot;", "\"")
+    html.replace("&quot;", "\"")
         .replace("&#x27;", "'")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
