@@ -56,6 +56,13 @@ best cold
 pages=$(find "$OUT/site" -name '*.html' -not -path '*/.cache/*' | wc -l)
 echo "pages: $pages"
 
+echo "== auditbook site from scratch, file cache warm (the rendering alone: parsed evidence from .auditbook/, every page and redacted copy written)"
+for _ in $(seq "$RUNS"); do
+  rm -rf "$OUT/site"
+  run warm-cache
+done
+best warm-cache
+
 echo "== auditbook rebuild, nothing changed"
 for _ in $(seq "$RUNS"); do run unchanged; done
 best unchanged
