@@ -375,65 +375,70 @@ fn acknowledgements(workspace: &Workspace) -> Vec<PolicyAcknowledgement> {
     // since a year of acknowledgement files names hundreds of thousands of
     // (person, policy) pairs and each name would otherwise be hashed and
     // compared once per set it goes into.
-    let mut people: FastMap<&str, u32> = FastMap::default();
-    fn number<'a>(name: &'a str, people: &mut FastMap<&'a str, u32>) -> u32 {
+    let mut people: FastMap<String, u32> = FastMap::default();
+    fn number(name: &str, people: &mut FastMap<String, u32>) -> u32 {
+        if let Some(&n) = people.get(name) {
+            return n;
+        }
         let next = people.len() as u32;
-        *people.entry(name).or_insert(next)
+        people.insert(name.to_owned(), next);
+        next
     }
-    // (policy id, version) -> people, sorted and deduplicated below.
-    let mut by_version: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
+    // Policy id -> version -> people, sorted and deduplicated below.
+    let mut by_version: FastMap<String, FastMap<String, Vec<u32>>> = FastMap::default();
     // Asking for other items' details would decode them all from the file
-    // cache: the summary says which items are acknowledgement files.
+    // cache: the summary says which items are acknowledgement files. Each
+    // file's details are decoded for this loop only (`with`): kept, they
+    // would hold tens of megabytes for the rest of the build.
     let files = workspace
         .evidence
         .iter()
         .filter(|item| matches!(item.summary, Summary::Acknowledgement { .. }));
     for item in files {
-        let Details::Acknowledgements {
-            people: named,
-            versions,
-            ..
-        } = &*item.details
-        else {
-            continue;
-        };
-        any = true;
-        for name in named {
-            number(name, &mut people);
-        }
-        for v in versions {
-            let list = by_version
-                .entry((policy_id(&v.policy), version(&v.version)))
-                .or_default();
-            list.extend(v.people.iter().map(|name| number(name, &mut people)));
-        }
+        item.details.with(|details| {
+            let Details::Acknowledgements {
+                people: named,
+                versions,
+                ..
+            } = details
+            else {
+                return;
+            };
+            any = true;
+            for name in named {
+                number(name, &mut people);
+            }
+            for v in versions {
+                let (policy, acknowledged) = (policy_id(&v.policy), version(&v.version));
+                let list = by_version
+                    .entry(policy.to_owned())
+                    .or_default()
+                    .entry(acknowledged.to_owned())
+                    .or_default();
+                list.extend(v.people.iter().map(|name| number(name, &mut people)));
+            }
+        });
     }
     if !any {
         return Vec::new();
     }
-    let mut by_policy: FastMap<&str, Vec<(&str, Vec<u32>)>> = FastMap::default();
-    for ((policy, version), mut who) in by_version {
+    for who in by_version.values_mut().flat_map(FastMap::values_mut) {
         who.sort_unstable();
         who.dedup();
-        by_policy.entry(policy).or_default().push((version, who));
     }
     let everyone = people.len();
+    let no_versions = FastMap::default();
     workspace
         .policies
         .iter()
         .enumerate()
         .map(|(index, policy)| {
             let current = version(&policy.version);
-            let versions = by_policy
-                .get(policy.id.as_str())
-                .map_or(&[][..], Vec::as_slice);
-            let acknowledged: &[u32] = versions
-                .iter()
-                .find(|(v, _)| *v == current)
-                .map_or(&[], |(_, who)| who.as_slice());
+            let versions = by_version.get(policy.id.as_str()).unwrap_or(&no_versions);
+            let acknowledged: &[u32] = versions.get(current).map_or(&[], Vec::as_slice);
             let mut others: Vec<u32> = versions
                 .iter()
-                .filter(|(v, _)| *v != current)
+                .filter(|(v, _)| v.as_str() != current)
                 .flat_map(|(_, who)| who.iter().copied())
                 .filter(|who| acknowledged.binary_search(who).is_err())
                 .collect();

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use super::codec::{put_bytes, put_varint, Codec, Reader};
-use super::{checksum, identity, FastMap, FileKey};
+use super::{checksum, identity, Contents, FastMap, FileKey};
 
 /// Raise when the layout or the encoding of any entry changes.
 pub const FORMAT: u32 = 6;
@@ -59,7 +59,7 @@ pub enum State {
 /// The cache as read at the start of a run.
 pub struct FileCache {
     path: Option<PathBuf>,
-    data: std::sync::Arc<Vec<u8>>,
+    data: std::sync::Arc<Contents>,
     /// Per [`Class`], by path.
     slots: [FastMap<String, Slot>; 2],
     spill: std::sync::Mutex<Option<Spill>>,
@@ -140,7 +140,7 @@ impl FileCache {
             spill: Default::default(),
             state: State::Missing,
         };
-        let data = match std::fs::read(&path) {
+        let data = match Contents::map(&path) {
             Ok(data) => data,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return cache,
             Err(error) => {
@@ -184,7 +184,7 @@ impl FileCache {
     }
 
     /// All of the loaded cache, for values decoded on first use.
-    pub fn data(&self) -> &std::sync::Arc<Vec<u8>> {
+    pub fn data(&self) -> &std::sync::Arc<Contents> {
         &self.data
     }
 

@@ -75,7 +75,10 @@ struct Encoded {
 #[derive(Clone)]
 enum EncodedBytes {
     /// A range of a cache (or of a buffer of their own).
-    InMemory(std::sync::Arc<Vec<u8>>, std::ops::Range<usize>),
+    InMemory(
+        std::sync::Arc<crate::cache::Contents>,
+        std::ops::Range<usize>,
+    ),
     /// The tail of an entry the file cache set aside on disk: a cold build
     /// keeps 60 MB of details out of memory until their pages need them.
     Spilled(crate::cache::files::SpilledTail),
@@ -110,7 +113,10 @@ impl LazyDetails {
         crate::cache::codec::Codec::encode(details, &mut bytes);
         let range = 0..bytes.len();
         LazyDetails::encoded(
-            EncodedBytes::InMemory(std::sync::Arc::new(bytes), range),
+            EncodedBytes::InMemory(
+                std::sync::Arc::new(crate::cache::Contents::Owned(bytes)),
+                range,
+            ),
             path,
         )
     }

@@ -1596,38 +1596,43 @@ impl Site<'_> {
             )
         });
         // Metric name -> its points by date, its latest summary, and the
-        // file that summary came from.
+        // file that summary came from. Each file's details are decoded for
+        // this loop only (`with`): kept, the metric files of a large
+        // workspace would hold tens of megabytes for the rest of the build.
         type Merged<'m> = (
             BTreeMap<NaiveDate, (f64, Option<f64>)>,
             &'m crate::evidence::MetricSummary,
             usize,
         );
-        let mut merged: BTreeMap<&str, Merged<'_>> = BTreeMap::new();
+        let mut merged: BTreeMap<String, Merged<'_>> = BTreeMap::new();
         for &index in &metric_files {
             let item = &workspace.evidence[index];
-            let (Summary::Metrics { metrics }, Details::Metrics { series, .. }) =
-                (&item.summary, &*item.details)
-            else {
+            let Summary::Metrics { metrics } = &item.summary else {
                 continue;
             };
-            for s in series {
-                let Some(summary) = metrics.iter().find(|m| m.name == s.name) else {
-                    continue;
+            item.details.with(|details| {
+                let Details::Metrics { series, .. } = details else {
+                    return;
                 };
-                let entry = merged
-                    .entry(s.name.as_str())
-                    .or_insert_with(|| (BTreeMap::new(), summary, index));
-                for (date, value, target) in super::kinds::points(s) {
-                    entry.0.insert(date, (value, target));
+                for s in series {
+                    let Some(summary) = metrics.iter().find(|m| m.name == s.name) else {
+                        continue;
+                    };
+                    let entry = merged
+                        .entry(s.name.clone())
+                        .or_insert_with(|| (BTreeMap::new(), summary, index));
+                    for (date, value, target) in super::kinds::points(s) {
+                        entry.0.insert(date, (value, target));
+                    }
+                    entry.1 = summary;
+                    entry.2 = index;
                 }
-                entry.1 = summary;
-                entry.2 = index;
-            }
+            });
         }
         let metric_list: Vec<Metric> = merged
             .into_iter()
             .map(|(name, (points, summary, index))| Metric {
-                name: name.to_string(),
+                name,
                 points: points.into_iter().map(|(d, (v, t))| (d, v, t)).collect(),
                 direction: summary.direction,
                 error_budget_left: summary.error_budget_left,
