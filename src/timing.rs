@@ -53,3 +53,10 @@ pub fn note(text: String) {
 pub fn notes() -> Vec<String> {
     NOTES.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
+
+/// Forgets every phase, counter and note: a new build starts.
+pub fn reset() {
+    PHASES.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    COUNTS.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    NOTES.lock().unwrap_or_else(|e| e.into_inner()).clear();
+}

@@ -43,15 +43,27 @@ fn serves_the_site_and_rebuilds_on_change() {
         .args([
             "-C",
             sandbox.path().to_str().unwrap(),
+            "-v",
             "serve",
             "--port",
             "0",
         ])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    // `-v`'s count of rendered files, per build, as the reports come.
+    let rendered = std::sync::Arc::new(std::sync::Mutex::new(Vec::<usize>::new()));
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let reports = rendered.clone();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(n) = line.trim().strip_suffix("files rendered or copied") {
+                reports.lock().unwrap().push(n.trim().parse().unwrap());
+            }
+        }
+    });
     let server = Server(child);
     let mut lines = BufReader::new(stdout).lines();
     let address = loop {
@@ -92,5 +104,19 @@ fn serves_the_site_and_rebuilds_on_change() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // Each rebuild reports itself, not the sum of every build before it:
+    // the first build rendered every file, the rebuild a few.
+    let reports = loop {
+        let reports = rendered.lock().unwrap().clone();
+        if reports.len() >= 2 {
+            break reports;
+        }
+        assert!(Instant::now() < deadline, "-v reported {reports:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        reports[1] > 0 && reports[1] < reports[0],
+        "files rendered per build: {reports:?}"
+    );
     drop(server);
 }

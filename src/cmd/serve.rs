@@ -27,7 +27,7 @@ pub fn run(global: &Global, options: &ServeOptions) -> anyhow::Result<u8> {
         .clone()
         .unwrap_or_else(|| global.workspace.join("site"));
     let mut fingerprint = serve::fingerprint(&global.workspace)?;
-    let first = super::build::run(global, &options.build)?;
+    let first = super::build::run_again_later(global, &options.build)?;
     if first != super::EXIT_OK && !site.join("index.html").exists() {
         anyhow::bail!("the first build failed and there is no earlier site to serve");
     }
@@ -46,7 +46,7 @@ pub fn run(global: &Global, options: &ServeOptions) -> anyhow::Result<u8> {
         if current != fingerprint {
             fingerprint = current;
             println!("Change detected; rebuilding");
-            if let Err(error) = super::build::run(global, &options.build) {
+            if let Err(error) = super::build::run_again_later(global, &options.build) {
                 eprintln!("error: {error:#}");
             }
         }
