@@ -106,6 +106,11 @@ enum Command {
         /// The site folder (default: site/ in the workspace).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Notice changes by checking every input file twice a second
+        /// instead of by the OS's file events (for network and
+        /// container-mounted folders, which may send none).
+        #[arg(long)]
+        poll: bool,
     },
     /// Gather evidence from the sources auditbook.toml lists into
     /// evidence/.
@@ -272,10 +277,11 @@ fn run(global: &Global, command: Command) -> anyhow::Result<u8> {
                 cache: !global.no_cache,
             },
         ),
-        Command::Serve { port, out } => serve::run(
+        Command::Serve { port, out, poll } => serve::run(
             global,
             &serve::ServeOptions {
                 port,
+                poll,
                 build: BuildOptions {
                     out,
                     force: false,

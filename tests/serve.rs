@@ -37,17 +37,22 @@ fn get(address: &str, path: &str) -> (u16, String) {
 }
 
 #[test]
-fn serves_the_site_and_rebuilds_on_change() {
+fn serves_the_site_and_rebuilds_on_file_events() {
+    serves_the_site_and_rebuilds_on_change(&[]);
+}
+
+#[test]
+fn serves_the_site_and_rebuilds_on_change_found_by_polling() {
+    serves_the_site_and_rebuilds_on_change(&["--poll"]);
+}
+
+fn serves_the_site_and_rebuilds_on_change(watch: &[&str]) {
     let sandbox = Sandbox::fixture("valid");
+    // A relative workspace path: file events name absolute ones.
     let mut child = support::auditbook()
-        .args([
-            "-C",
-            sandbox.path().to_str().unwrap(),
-            "-v",
-            "serve",
-            "--port",
-            "0",
-        ])
+        .current_dir(sandbox.path())
+        .args(["-C", ".", "-v", "serve", "--port", "0"])
+        .args(watch)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -118,5 +123,32 @@ fn serves_the_site_and_rebuilds_on_change() {
         reports[1] > 0 && reports[1] < reports[0],
         "files rendered per build: {reports:?}"
     );
+    // A build reads every input (and writes the cache and the site): none
+    // of that is a change to rebuild for.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        rendered.lock().unwrap().len(),
+        2,
+        "rebuilt with nothing changed"
+    );
+
+    // The configuration too, replaced as editors save it.
+    let config = sandbox.path().join("auditbook.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let replacement = sandbox.path().join("auditbook.toml.new");
+    std::fs::write(&replacement, text.replace("Fixture Co", "Fixture Company")).unwrap();
+    std::fs::rename(&replacement, &config).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body) = get(&address, "/2026/index.html");
+        if body.contains("Fixture Company") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new configuration was not rebuilt within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     drop(server);
 }

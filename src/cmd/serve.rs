@@ -2,7 +2,6 @@
 //! workspace changes.
 
 use std::net::TcpListener;
-use std::time::Duration;
 
 use anyhow::Context;
 
@@ -14,6 +13,8 @@ use super::Global;
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub port: u16,
+    /// Poll the workspace for changes instead of asking the OS for events.
+    pub poll: bool,
     pub build: BuildOptions,
 }
 
@@ -26,7 +27,9 @@ pub fn run(global: &Global, options: &ServeOptions) -> anyhow::Result<u8> {
         .out
         .clone()
         .unwrap_or_else(|| global.workspace.join("site"));
-    let mut fingerprint = serve::fingerprint(&global.workspace)?;
+    // Watching starts before the first build, so that a change made while
+    // it runs is not missed.
+    let mut watch = serve::Watch::new(&global.workspace, options.poll)?;
     let first = super::build::run_again_later(global, &options.build)?;
     if first != super::EXIT_OK && !site.join("index.html").exists() {
         anyhow::bail!("the first build failed and there is no earlier site to serve");
@@ -41,14 +44,10 @@ pub fn run(global: &Global, options: &ServeOptions) -> anyhow::Result<u8> {
     let root = site.clone();
     std::thread::spawn(move || serve::serve_forever(listener, root));
     loop {
-        std::thread::sleep(Duration::from_millis(500));
-        let current = serve::fingerprint(&global.workspace)?;
-        if current != fingerprint {
-            fingerprint = current;
-            println!("Change detected; rebuilding");
-            if let Err(error) = super::build::run_again_later(global, &options.build) {
-                eprintln!("error: {error:#}");
-            }
+        watch.wait_for_change()?;
+        println!("Change detected; rebuilding");
+        if let Err(error) = super::build::run_again_later(global, &options.build) {
+            eprintln!("error: {error:#}");
         }
     }
 }
