@@ -97,18 +97,12 @@ fn serves_the_site_and_rebuilds_on_change(watch: &[&str]) {
         ),
     )
     .unwrap();
+    wait_for_text(
+        &address,
+        "/2026/policies/access.html",
+        "zero standing access",
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, body) = get(&address, "/2026/policies/access.html");
-        if body.contains("zero standing access") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the change was not rebuilt within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
     // Each rebuild reports itself, not the sum of every build before it:
     // the first build rendered every file, the rebuild a few.
     let reports = loop {
@@ -138,17 +132,19 @@ fn serves_the_site_and_rebuilds_on_change(watch: &[&str]) {
     let replacement = sandbox.path().join("auditbook.toml.new");
     std::fs::write(&replacement, text.replace("Fixture Co", "Fixture Company")).unwrap();
     std::fs::rename(&replacement, &config).unwrap();
+    wait_for_text(&address, "/2026/index.html", "Fixture Company");
+    drop(server);
+}
+
+/// Waits (30 s at most) until the page at `path` shows `text`: the
+/// change that put it there was rebuilt.
+fn wait_for_text(address: &str, path: &str, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, body) = get(&address, "/2026/index.html");
-        if body.contains("Fixture Company") {
-            break;
-        }
+    while !get(address, path).1.contains(text) {
         assert!(
             Instant::now() < deadline,
-            "the new configuration was not rebuilt within 30 s"
+            "{path} did not show {text:?} within 30 s: the change was not rebuilt"
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    drop(server);
 }
