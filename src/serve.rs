@@ -136,6 +136,13 @@ fn respond(
 /// `auditbook.toml`).
 const INPUT_DIRS: [&str; 4] = ["policies", "evidence", "catalogs", "templates"];
 
+/// Every input of a build: `auditbook.toml` and the [`INPUT_DIRS`].
+fn inputs(workspace: &Path) -> impl Iterator<Item = PathBuf> + '_ {
+    std::iter::once(crate::config::FILE_NAME)
+        .chain(INPUT_DIRS)
+        .map(|name| workspace.join(name))
+}
+
 /// Tells when the workspace's inputs changed: from the operating system's
 /// file events when it gives them (inotify on Linux), else, or when asked
 /// to (`serve --poll`: network and container-mounted file systems may
@@ -226,10 +233,7 @@ fn watch_events(workspace: &Path) -> anyhow::Result<How> {
         .canonicalize()
         .with_context(|| format!("cannot resolve {}", workspace.display()))?;
     let (sender, events) = std::sync::mpsc::channel();
-    let inputs: Vec<PathBuf> = std::iter::once(crate::config::FILE_NAME)
-        .chain(INPUT_DIRS)
-        .map(|name| workspace.join(name))
-        .collect();
+    let inputs: Vec<PathBuf> = inputs(workspace).collect();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let relevant = match &event {
             // Reading a file is no change (a build reads them all),
@@ -275,12 +279,7 @@ fn existing_input_dirs(workspace: &Path) -> [bool; INPUT_DIRS.len()] {
 /// and modification time. Two equal fingerprints mean nothing to rebuild.
 pub fn fingerprint(workspace: &Path) -> anyhow::Result<Vec<(PathBuf, u64, SystemTime)>> {
     let mut files = Vec::new();
-    let config = workspace.join(crate::config::FILE_NAME);
-    let mut roots = vec![config];
-    for dir in INPUT_DIRS {
-        roots.push(workspace.join(dir));
-    }
-    for root in roots {
+    for root in inputs(workspace) {
         if !root.exists() {
             continue;
         }

@@ -51,8 +51,7 @@ impl Contents {
         // changed in place.
         match unsafe { memmap2::Mmap::map(&file) } {
             Ok(map) => Ok(Contents::Mapped(map)),
-            // An empty file cannot be mapped, and some file systems map
-            // nothing: read it instead.
+            // Some file systems cannot map files: read it instead.
             Err(_) => {
                 let mut bytes = Vec::new();
                 std::io::Read::read_to_end(&mut &file, &mut bytes)?;
