@@ -2,7 +2,8 @@
 # Times `auditbook build` on the generated benchmark workspace: a cold build
 # (no site, no caches), a rebuild with nothing changed, and a rebuild after
 # one policy changed, each RUNS times (best of them reported); then Hugo
-# rendering the same pages (benches/hugo/make_site.py). Needs Debian's hugo
+# rendering the same pages (benches/hugo/make_site.py), without and with
+# the evidence files as static files. Needs Debian's hugo
 # and time (installed when missing). Outputs go to a fresh filesystem when
 # run as root (benches/fresh_fs.sh). See benches/README.md.
 set -euo pipefail
@@ -74,11 +75,21 @@ for i in $(seq "$RUNS"); do
 done
 best one-policy
 
+# hugo_runs [--raw]: makes Hugo's site (make_site.py, with its flag) and
+# times `hugo` on it RUNS times, each into an empty public/.
+hugo_runs() {
+  rm -rf "$OUT/hugo"
+  python3 benches/hugo/make_site.py "$WS" "$OUT/hugo" "$@"
+  for run in $(seq "$RUNS"); do
+    rm -rf "$OUT/hugo/public"
+    sync
+    /usr/bin/time -f "run $run: wall %e s, peak RSS %M KB" hugo --quiet -s "$OUT/hugo" > /dev/null
+  done
+  echo "hugo: $(find "$OUT/hugo/public" -name '*.html' | wc -l) pages, $(find "$OUT/hugo/public" -type f | wc -l) files"
+}
+
 echo "== hugo on the same pages"
-python3 benches/hugo/make_site.py "$WS" "$OUT/hugo"
-for run in $(seq "$RUNS"); do
-  rm -rf "$OUT/hugo/public"
-  sync
-  /usr/bin/time -f "run $run: wall %e s, peak RSS %M KB" hugo --quiet -s "$OUT/hugo" > /dev/null
-done
-echo "hugo pages: $(find "$OUT/hugo/public" -name '*.html' | wc -l)"
+hugo_runs
+
+echo "== hugo on the same pages, with every evidence file copied as a static file (the files auditbook's raw/ holds, unredacted)"
+hugo_runs --raw

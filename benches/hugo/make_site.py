@@ -4,15 +4,19 @@
 One page per policy (its markdown body), per evidence file (path, size,
 sha256 and the first 200 lines as a code block, as auditbook's evidence
 page shows) and per control, plus list pages, so that `hugo` and
-`auditbook build` render comparable work. Usage:
+`auditbook build` render comparable work. With `--raw`, every evidence
+file is also put in the site's `static/raw/`, which Hugo copies to
+`public/raw/` as auditbook writes its redacted copies. Usage:
 
-    make_site.py WORKSPACE OUT
+    make_site.py WORKSPACE OUT [--raw]
 """
 import hashlib
 import os
+import shutil
 import sys
 
 workspace, out = sys.argv[1], sys.argv[2]
+raw = "--raw" in sys.argv[3:]
 content = os.path.join(out, "content")
 layouts = os.path.join(out, "layouts", "_default")
 os.makedirs(layouts, exist_ok=True)
@@ -68,6 +72,9 @@ for dirpath, _, files in os.walk(evidence):
         body = "```\n" + preview.replace("```", "'''") + "\n```\n"
         write(os.path.join(content, "evidence", rel + ".md"), front, body)
         pages += 1
+        if raw:
+            os.makedirs(os.path.join(out, "static", "raw", os.path.dirname(rel)), exist_ok=True)
+            shutil.copyfile(path, os.path.join(out, "static", "raw", rel))
 
 for i in range(164):
     write(os.path.join(content, "controls", f"control-{i}.md"), {"title": f"Control {i}"},
