@@ -277,7 +277,7 @@ fn existing_input_dirs(workspace: &Path) -> [bool; INPUT_DIRS.len()] {
 
 /// A cheap fingerprint of the workspace's inputs: every file's path, size
 /// and modification time. Two equal fingerprints mean nothing to rebuild.
-pub fn fingerprint(workspace: &Path) -> anyhow::Result<Vec<(PathBuf, u64, SystemTime)>> {
+fn fingerprint(workspace: &Path) -> anyhow::Result<Vec<(PathBuf, u64, SystemTime)>> {
     let mut files = Vec::new();
     for root in inputs(workspace) {
         if !root.exists() {

@@ -12,7 +12,6 @@ file is also put in the site's `static/raw/`, which Hugo copies to
 """
 import hashlib
 import os
-import shutil
 import sys
 
 workspace, out = sys.argv[1], sys.argv[2]
@@ -73,8 +72,10 @@ for dirpath, _, files in os.walk(evidence):
         write(os.path.join(content, "evidence", rel + ".md"), front, body)
         pages += 1
         if raw:
-            os.makedirs(os.path.join(out, "static", "raw", os.path.dirname(rel)), exist_ok=True)
-            shutil.copyfile(path, os.path.join(out, "static", "raw", rel))
+            copy = os.path.join(out, "static", "raw", rel)
+            os.makedirs(os.path.dirname(copy), exist_ok=True)
+            with open(copy, "wb") as f:
+                f.write(data)
 
 for i in range(164):
     write(os.path.join(content, "controls", f"control-{i}.md"), {"title": f"Control {i}"},
